@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "PyramidDropSwift",
+    products: [
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "WeightIO", targets: ["WeightIO"]),
+        .executable(name: "pdrop", targets: ["pdrop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages, found through pkg-config).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
+
+        // Library modules.
+        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
+
+        // The command-line tool.
+        .executableTarget(name: "pdrop", dependencies: [
+            "Tensors", "WeightIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["Tensors", "WeightIO"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
+        .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,85 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS `cblas_sgemm`. All matrices are row-major.
+public enum GEMM {
+    /// `C[m,n] = alpha · op(A) · op(B) + beta · C` on raw pointers with leading dimensions, so that
+    /// per-head slices of a `[tokens, heads·headDim]` matrix can be multiplied without copies.
+    @inline(__always)
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `A[m,k] · B[k,n]` (or with either operand transposed).
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        precondition(k == k2, "matmul inner dimensions differ: \(a.shape) · \(b.shape)")
+        var out = Tensor(zeros: [m, n])
+        a.withFloats { pa in
+            b.withFloats { pb in
+                out.withMutableFloats { pc in
+                    sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k,
+                          a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                          c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Rows of a 16-bit weight converted to f32 per GEMM call; bounds the scratch at
+    /// `tileRows × inFeatures` floats whatever the weight's size.
+    public static let weightTileRows = 256
+
+    /// `y[n, out] = x[n, in] · Wᵀ + b`, the PyTorch `nn.Linear` convention (`weight` is `[out, in]`).
+    /// `weight` may be stored as F32, F16 or BF16; 16-bit weights are converted a tile of rows at a
+    /// time into a scratch buffer, never expanded whole.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        precondition(x.shape.last == inFeatures, "linear: input \(x.shape) does not match weight \(weight.shape)")
+        let rows = x.count / max(inFeatures, 1)
+        var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        x.withFloats { px in
+            out.withMutableFloats { py in
+                if let bias {
+                    precondition(bias.shape == [outFeatures], "linear bias \(bias.shape) does not match weight \(weight.shape)")
+                    bias.withFloats { pb in
+                        for r in 0..<rows {
+                            UnsafeMutableRawPointer(py.baseAddress! + r * outFeatures)
+                                .copyMemory(from: pb.baseAddress!, byteCount: outFeatures * 4)
+                        }
+                    }
+                }
+                let beta: Float = bias == nil ? 0 : 1
+                if weight.isDirectFloat {
+                    weight.withFloats { pw in
+                        sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                              b: pw.baseAddress!, ldb: inFeatures, beta: beta, c: py.baseAddress!, ldc: outFeatures)
+                    }
+                } else {
+                    let tile = min(weightTileRows, outFeatures)
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(tile * inFeatures, 1))
+                    defer { scratch.deallocate() }
+                    let elementBytes = weight.dtype.bitWidth / 8
+                    var r0 = 0
+                    while r0 < outFeatures {
+                        let n = min(tile, outFeatures - r0)
+                        HalfPrecision.convertToFloat(weight.rawBytes.baseAddress! + r0 * inFeatures * elementBytes,
+                                                     dtype: weight.dtype, count: n * inFeatures, into: scratch)
+                        sgemm(transB: true, m: rows, n: n, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                              b: scratch, ldb: inFeatures, beta: beta, c: py.baseAddress! + r0, ldc: outFeatures)
+                        r0 += n
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,32 @@
+/// The bytes behind a `Tensor`: either memory this object owns (64-byte aligned, freed on deinit)
+/// or a read-only view into memory kept alive by `owner` (for example a mapped safetensors file).
+public final class TensorStorage: @unchecked Sendable {
+    /// Start of the bytes.
+    public let base: UnsafeMutableRawPointer
+    /// Number of bytes.
+    public let byteCount: Int
+    /// Keeps viewed memory alive; `nil` when this storage owns its bytes.
+    private let owner: AnyObject?
+
+    /// Whether the bytes may be written (owned storage only).
+    public var isWritable: Bool { owner == nil }
+
+    /// Allocates `byteCount` zeroed bytes, 64-byte aligned.
+    public init(zeroedByteCount byteCount: Int) {
+        self.byteCount = byteCount
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        owner = nil
+    }
+
+    /// A read-only view of `byteCount` bytes at `base`, valid while `owner` lives.
+    public init(viewing base: UnsafeRawPointer, byteCount: Int, owner: AnyObject) {
+        self.base = UnsafeMutableRawPointer(mutating: base)
+        self.byteCount = byteCount
+        self.owner = owner
+    }
+
+    deinit {
+        if owner == nil { base.deallocate() }
+    }
+}

@@ -1,0 +1,48 @@
+import CJSON
+
+/// Finds duplicate keys in JSON objects before json-c parses them (json-c keeps the last value of
+/// a repeated key silently; a safetensors header or an index that names a tensor twice must be
+/// refused). The scan only tracks strings and nesting; json-c still validates the syntax.
+enum DuplicateKeyScanner {
+    static func check(_ bytes: [UInt8], source: String) throws {
+        // One entry per open container: the keys seen so far, or nil for arrays.
+        var stack: [Set<String>?] = []
+        var expectingKey = false
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            switch byte {
+            case UInt8(ascii: "{"): stack.append([]); expectingKey = true
+            case UInt8(ascii: "["): stack.append(nil); expectingKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast(); expectingKey = false
+            case UInt8(ascii: ","): expectingKey = stack.last.map { $0 != nil } ?? false
+            case UInt8(ascii: "\""):
+                let start = i
+                i += 1
+                var escaped = false
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") {
+                    if bytes[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
+                    i += 1
+                }
+                guard i < bytes.count else { return }  // unterminated: json-c reports it
+                if expectingKey, var keys = stack.last ?? nil {
+                    let raw = Array(bytes[start...i])
+                    let key = escaped ? decodeEscapedString(raw) : String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
+                    guard keys.insert(key).inserted else { throw WeightIOError.duplicateKey(source: source, key: key) }
+                    stack[stack.count - 1] = keys
+                    expectingKey = false
+                }
+            default: break
+            }
+            i += 1
+        }
+    }
+
+    /// Decodes a quoted JSON string with escapes by asking json-c.
+    private static func decodeEscapedString(_ quoted: [UInt8]) -> String {
+        let text = String(decoding: quoted, as: UTF8.self)
+        guard let object = json_tokener_parse(text) else { return text }
+        defer { json_object_put(object) }
+        return String(cString: json_object_get_string(object))
+    }
+}

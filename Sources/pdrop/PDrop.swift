@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `pdrop`: PyramidDrop inference toolkit for LLaVA-family models on the CPU.
+@main
+struct PDrop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pdrop",
+        abstract: "PyramidDrop inference for LLaVA-family vision-language models on the CPU.",
+        subcommands: [Inspect.self]
+    )
+}
