@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "WeightIO", targets: ["WeightIO"]),
+        .library(name: "PyramidDrop", targets: ["PyramidDrop"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -20,6 +22,8 @@ let package = Package(
         // Library modules.
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
+        .target(name: "PyramidDrop", dependencies: ["Tensors"]),
+        .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
@@ -31,5 +35,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensors", "WeightIO"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
+        .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
     ]
 )

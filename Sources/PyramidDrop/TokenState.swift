@@ -1,0 +1,70 @@
+import Tensors
+
+/// Where a token of the current sequence came from.
+public struct TokenOrigin: Sendable, Equatable, Hashable {
+    /// Index of the token in the original prompt sequence.
+    public let promptIndex: Int
+    /// For image tokens, the index within the prompt's image tokens (0..<N, counting every image
+    /// block in order); `nil` for text tokens.
+    public let imageIndex: Int?
+
+    public init(promptIndex: Int, imageIndex: Int?) {
+        self.promptIndex = promptIndex
+        self.imageIndex = imageIndex
+    }
+
+    /// Whether this is an image token (a candidate for dropping).
+    public var isImage: Bool { imageIndex != nil }
+}
+
+/// The tokens alive between two decoder layers: hidden states, the RoPE position of each token,
+/// and each token's origin. Layers read and replace `hidden`; the wrapper compacts the state when
+/// it drops tokens.
+public struct TokenState: Sendable {
+    /// Hidden states, `[count, hiddenSize]`.
+    public var hidden: Tensor
+    /// RoPE position of each row.
+    public var positions: [Int]
+    /// Origin of each row.
+    public var origins: [TokenOrigin]
+
+    /// Number of tokens.
+    public var count: Int { origins.count }
+
+    /// A prompt state: row `i` is prompt token `i` at position `i`; rows where `isImage` is true
+    /// are image tokens, numbered in order.
+    public init(hidden: Tensor, isImage: [Bool]) {
+        precondition(hidden.rank == 2 && hidden.shape[0] == isImage.count,
+                     "TokenState: hidden \(hidden.shape) does not match \(isImage.count) tokens")
+        self.hidden = hidden
+        positions = Array(0..<isImage.count)
+        var next = 0
+        origins = isImage.enumerated().map { i, image in
+            defer { if image { next += 1 } }
+            return TokenOrigin(promptIndex: i, imageIndex: image ? next : nil)
+        }
+    }
+
+    /// A state from explicit parts (all must have the same token count).
+    public init(hidden: Tensor, positions: [Int], origins: [TokenOrigin]) {
+        precondition(hidden.rank == 2 && hidden.shape[0] == origins.count && positions.count == origins.count,
+                     "TokenState: hidden \(hidden.shape), \(positions.count) positions, \(origins.count) origins")
+        self.hidden = hidden
+        self.positions = positions
+        self.origins = origins
+    }
+
+    /// Rows that hold image tokens, in order.
+    public var imageRows: [Int] { origins.indices.filter { origins[$0].isImage } }
+
+    /// Number of image tokens.
+    public var imageCount: Int { origins.reduce(0) { $0 + ($1.isImage ? 1 : 0) } }
+
+    /// The state restricted to `rows` (increasing). With `renumber`, positions become 0..<rows.count
+    /// (PyramidDrop); otherwise each token keeps its position (FastV).
+    public func keeping(rows: [Int], renumber: Bool) -> TokenState {
+        return TokenState(hidden: hidden.gatherRows(rows),
+                          positions: renumber ? Array(0..<rows.count) : rows.map { positions[$0] },
+                          origins: rows.map { origins[$0] })
+    }
+}

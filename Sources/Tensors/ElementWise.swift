@@ -1,0 +1,38 @@
+/// Element-wise arithmetic between tensors of the same shape.
+extension Tensor {
+    /// `self += other`.
+    public mutating func add(_ other: Tensor) {
+        precondition(other.shape == shape, "add: shapes \(shape) and \(other.shape) differ")
+        other.withFloats { src in
+            withMutableFloats { dst in
+                for i in dst.indices { dst[i] += src[i] }
+            }
+        }
+    }
+
+    /// `self *= other`.
+    public mutating func multiply(_ other: Tensor) {
+        precondition(other.shape == shape, "multiply: shapes \(shape) and \(other.shape) differ")
+        other.withFloats { src in
+            withMutableFloats { dst in
+                for i in dst.indices { dst[i] *= src[i] }
+            }
+        }
+    }
+
+    /// Rows `rows` of a matrix, gathered into a new `[rows.count, columns]` tensor.
+    public func gatherRows(_ rows: [Int]) -> Tensor {
+        precondition(rank == 2, "gatherRows needs a matrix, got \(shape)")
+        let width = shape[1]
+        var out = Tensor(zeros: [rows.count, width])
+        withFloats { src in
+            out.withMutableFloats { dst in
+                for (i, row) in rows.enumerated() {
+                    precondition(row >= 0 && row < shape[0], "gatherRows: row \(row) outside 0..<\(shape[0])")
+                    (dst.baseAddress! + i * width).update(from: src.baseAddress! + row * width, count: width)
+                }
+            }
+        }
+        return out
+    }
+}

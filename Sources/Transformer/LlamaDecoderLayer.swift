@@ -1,0 +1,85 @@
+import PyramidDrop
+import Tensors
+import WeightIO
+
+/// One LLaMA-family decoder layer: `h += o(attn(RoPE(q), RoPE(k), v))` over RMSNorm'd input, then
+/// `h += down(act(gate(x)) · up(x))` over RMSNorm'd `h`. Multi-head or grouped-query attention.
+public struct LlamaDecoderLayer: Sendable {
+    public let inputNorm: Tensor          // [d]
+    public let postAttentionNorm: Tensor  // [d]
+    public let qProj: Linear              // [heads·hd, d]
+    public let kProj: Linear              // [kvHeads·hd, d]
+    public let vProj: Linear              // [kvHeads·hd, d]
+    public let oProj: Linear              // [d, heads·hd]
+    public let gateProj: Linear           // [m, d]
+    public let upProj: Linear             // [m, d]
+    public let downProj: Linear           // [d, m]
+    public let config: LlamaConfig
+    public let rope: RoPE
+
+    /// Loads the layer whose tensors are named `\(prefix).self_attn.q_proj.weight` etc.
+    public init(_ store: WeightStore, prefix: String, config: LlamaConfig) throws {
+        let d = config.hiddenSize, q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
+        let m = config.intermediateSize
+        inputNorm = try store.tensor("\(prefix).input_layernorm.weight", shape: [d])
+        postAttentionNorm = try store.tensor("\(prefix).post_attention_layernorm.weight", shape: [d])
+        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: q, in: d, bias: config.attentionBias)
+        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: kv, in: d, bias: config.attentionBias)
+        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: kv, in: d, bias: config.attentionBias)
+        oProj = try Linear(store, "\(prefix).self_attn.o_proj", out: d, in: q, bias: config.attentionBias)
+        gateProj = try Linear(store, "\(prefix).mlp.gate_proj", out: m, in: d, bias: config.mlpBias)
+        upProj = try Linear(store, "\(prefix).mlp.up_proj", out: m, in: d, bias: config.mlpBias)
+        downProj = try Linear(store, "\(prefix).mlp.down_proj", out: d, in: m, bias: config.mlpBias)
+        self.config = config
+        rope = RoPE(headDim: config.headDim, theta: config.ropeTheta)
+    }
+
+    private func normalizedInput(_ hidden: Tensor) -> Tensor {
+        Normalization.rmsNorm(hidden, weight: inputNorm, eps: config.rmsNormEps)
+    }
+}
+
+extension LlamaDecoderLayer: DecoderLayer {
+    public func forward(_ state: inout TokenState, cache: inout LayerCache) {
+        let n = state.count
+        let x = normalizedInput(state.hidden)
+        var q = qProj(x), k = kProj(x)
+        let v = vProj(x)
+        rope.apply(&q, positions: state.positions)
+        rope.apply(&k, positions: state.positions)
+        k.withFloats { pk in v.withFloats { pv in
+            cache.append(keys: pk, values: pv, rows: n, width: kProj.outFeatures)
+        } }
+        var attended = Tensor(zeros: [n, qProj.outFeatures])
+        q.withFloats { pq in
+            attended.withMutableFloats { out in
+                cache.keys.withUnsafeBufferPointer { keys in
+                    cache.values.withUnsafeBufferPointer { values in
+                        Attention.run(q: pq.baseAddress!, k: keys.baseAddress!, v: values.baseAddress!, out: out.baseAddress!,
+                                      queries: n, keys: cache.count, heads: config.headCount, kvHeads: config.kvHeadCount,
+                                      headDim: config.headDim, causal: true)
+                    }
+                }
+            }
+        }
+        state.hidden.add(oProj(attended))
+        let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
+        var gate = gateProj(x2)
+        config.hiddenAct.apply(&gate)
+        gate.multiply(upProj(x2))
+        state.hidden.add(downProj(gate))
+    }
+
+    public func attention(of queries: [Int], in state: TokenState) -> Tensor {
+        let x = normalizedInput(state.hidden)
+        var q = qProj(x.gatherRows(queries)), k = kProj(x)
+        rope.apply(&q, positions: queries.map { state.positions[$0] })
+        rope.apply(&k, positions: state.positions)
+        return q.withFloats { pq in
+            k.withFloats { pk in
+                Attention.meanProbabilities(q: pq.baseAddress!, k: pk.baseAddress!, queryRows: queries, keys: state.count,
+                                            heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
+            }
+        }
+    }
+}

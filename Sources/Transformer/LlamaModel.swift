@@ -1,0 +1,93 @@
+import PyramidDrop
+import Tensors
+import WeightIO
+
+/// A LLaMA-family causal language model: token embeddings, decoder layers, final RMSNorm and
+/// the LM head (untied, or tied to the embeddings).
+public struct LlamaModel: Sendable {
+    /// Checkpoint names of the model's tensors (the adapters supply these per layout).
+    public struct WeightNames: Sendable {
+        public var embedTokens: String
+        /// Layer `i`'s tensors are named `\(layerPrefix).\(i).…`.
+        public var layerPrefix: String
+        public var norm: String
+        public var lmHead: String
+
+        /// `\(prefix)model.embed_tokens.weight`, `\(prefix)model.layers`, `\(prefix)model.norm.weight`,
+        /// `\(prefix)lm_head.weight` — the Hugging Face `LlamaForCausalLM` names under a prefix.
+        public static func causalLM(prefix: String = "") -> WeightNames {
+            WeightNames(embedTokens: "\(prefix)model.embed_tokens.weight", layerPrefix: "\(prefix)model.layers",
+                        norm: "\(prefix)model.norm.weight", lmHead: "\(prefix)lm_head.weight")
+        }
+
+        public init(embedTokens: String, layerPrefix: String, norm: String, lmHead: String) {
+            self.embedTokens = embedTokens
+            self.layerPrefix = layerPrefix
+            self.norm = norm
+            self.lmHead = lmHead
+        }
+    }
+
+    public let config: LlamaConfig
+    public let embedTokens: Tensor          // [vocab, d]
+    public let layers: [LlamaDecoderLayer]
+    public let norm: Tensor                 // [d]
+    public let lmHead: Tensor               // [vocab, d]
+
+    /// Loads every tensor by name, checking shapes. The embedding table fixes the vocabulary
+    /// size (llava-hf pads it beyond `vocab_size`); the head must match it.
+    public init(_ store: WeightStore, config: LlamaConfig, names: WeightNames = .causalLM()) throws {
+        let d = config.hiddenSize
+        let vocabulary = store.entry(names.embedTokens)?.shape.first ?? config.vocabularySize
+        embedTokens = try store.tensor(names.embedTokens, shape: [vocabulary, d])
+        layers = try (0..<config.layerCount).map {
+            try LlamaDecoderLayer(store, prefix: "\(names.layerPrefix).\($0)", config: config)
+        }
+        norm = try store.tensor(names.norm, shape: [d])
+        if config.tieWordEmbeddings && !store.contains(names.lmHead) {
+            lmHead = embedTokens
+        } else {
+            lmHead = try store.tensor(names.lmHead, shape: [vocabulary, d])
+        }
+        self.config = config
+    }
+
+    /// Rows of the embedding table (vocabulary size).
+    public var vocabularySize: Int { embedTokens.shape[0] }
+
+    /// Embeddings of `ids`, `[ids.count, d]`.
+    public func embed(_ ids: [Int]) throws -> Tensor {
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+            throw TransformerError.tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
+        }
+        let d = config.hiddenSize
+        let elementBytes = embedTokens.dtype.bitWidth / 8
+        var out = Tensor(zeros: [ids.count, d])
+        out.withMutableFloats { dst in
+            for (i, id) in ids.enumerated() {
+                HalfPrecision.convertToFloat(embedTokens.rawBytes.baseAddress! + id * d * elementBytes,
+                                             dtype: embedTokens.dtype, count: d, into: dst.baseAddress! + i * d)
+            }
+        }
+        return out
+    }
+
+    /// Logits `[rows, vocab]` of final hidden states (applies the final norm, then the head).
+    public func logits(_ hidden: Tensor) -> Tensor {
+        GEMM.linear(Normalization.rmsNorm(hidden, weight: norm, eps: config.rmsNormEps), weight: lmHead)
+    }
+
+    /// The decoder layers as `DecoderLayer`s, for `PyramidWrapper`.
+    public var decoderLayers: [any DecoderLayer] { layers }
+
+    /// Logits for every position of `ids` from a plain run of the layers (no wrapper, no drops).
+    public func forward(_ ids: [Int]) throws -> Tensor {
+        var state = TokenState(hidden: try embed(ids), isImage: Array(repeating: false, count: ids.count))
+        var cache = LayerCache()
+        for layer in layers {
+            cache.removeAll()
+            layer.forward(&state, cache: &cache)
+        }
+        return logits(state.hidden)
+    }
+}
