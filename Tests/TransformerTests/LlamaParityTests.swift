@@ -8,16 +8,10 @@ import WeightIO
 /// Parity with transformers' `LlamaForCausalLM` / `MistralForCausalLM` on tiny random models
 /// (Tests/Fixtures/models/make_model_fixtures.py).
 @Suite struct LlamaParityTests {
-    static func load(_ name: String) throws -> LlamaModel {
-        let store = try WeightStore(path: ModelFixtures.model(name))
-        let config = try LlamaConfig(json: ModelFixtures.config(name), source: name)
-        return try LlamaModel(store, config: config)
-    }
-
     /// Full-sequence logits of the plain model: max |Δ| ≤ 1e-4 in f32.
     @Test(arguments: ["llama", "mistral"])
     func fullSequenceLogits(name: String) throws {
-        let model = try Self.load(name)
+        let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
         let ids = try expected.tensor("input_ids").integers
         let logits = try model.forward(ids)
@@ -29,7 +23,7 @@ import WeightIO
     /// 16 greedy tokens through the KV-cache decode path equal `generate(do_sample=False)`.
     @Test(arguments: ["llama", "mistral"])
     func greedyGeneration(name: String) throws {
-        let model = try Self.load(name)
+        let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
         let prompt = try expected.tensor("greedy_prompt").integers
         let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
@@ -42,7 +36,7 @@ import WeightIO
     /// The cached decode path computes the same logits as a full re-run without cache.
     @Test(arguments: ["llama", "mistral"])
     func decodeMatchesFullRerun(name: String) throws {
-        let model = try Self.load(name)
+        let model = try ModelFixtures.languageModel(name)
         let ids = try ModelFixtures.expected(name).tensor("input_ids").integers
         let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
         var caches = wrapper.makeCaches()
@@ -65,7 +59,7 @@ import WeightIO
     /// layers moves logits of magnitude ~3 by well under 0.02 and 0.15 respectively.
     @Test(arguments: [("llama-f16", Float(0.02)), ("llama-bf16", Float(0.15))])
     func halfPrecisionStorage(name: String, driftFromF32: Float) throws {
-        let model = try Self.load(name)
+        let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
         let logits = try model.forward(try expected.tensor("input_ids").integers).floats
         #expect(maxAbsDifference(logits, try expected.tensor("logits").floats) <= 1e-4)

@@ -1,0 +1,111 @@
+import Tensors
+import WeightIO
+
+/// One pre-norm CLIP encoder layer: `x += out(MHA(LN1(x)))`, `x += fc2(act(fc1(LN2(x))))`.
+public struct CLIPEncoderLayer: Sendable {
+    public let layerNorm1: (weight: Tensor, bias: Tensor)   // [D]
+    public let layerNorm2: (weight: Tensor, bias: Tensor)   // [D]
+    public let qProj: Linear, kProj: Linear, vProj: Linear, outProj: Linear  // [D, D] + bias
+    public let fc1: Linear                                  // [I, D] + bias
+    public let fc2: Linear                                  // [D, I] + bias
+    public let config: CLIPVisionConfig
+
+    public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig) throws {
+        let d = config.hiddenSize, m = config.intermediateSize
+        layerNorm1 = (try store.tensor("\(prefix).layer_norm1.weight", shape: [d]), try store.tensor("\(prefix).layer_norm1.bias", shape: [d]))
+        layerNorm2 = (try store.tensor("\(prefix).layer_norm2.weight", shape: [d]), try store.tensor("\(prefix).layer_norm2.bias", shape: [d]))
+        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: d, in: d, bias: true)
+        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: d, in: d, bias: true)
+        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: d, in: d, bias: true)
+        outProj = try Linear(store, "\(prefix).self_attn.out_proj", out: d, in: d, bias: true)
+        fc1 = try Linear(store, "\(prefix).mlp.fc1", out: m, in: d, bias: true)
+        fc2 = try Linear(store, "\(prefix).mlp.fc2", out: d, in: m, bias: true)
+        self.config = config
+    }
+
+    /// Runs the layer on `x` (`[tokens, D]`), in place.
+    public func callAsFunction(_ x: inout Tensor) {
+        let n = x.shape[0], d = config.hiddenSize
+        let h = Normalization.layerNorm(x, weight: layerNorm1.weight, bias: layerNorm1.bias, eps: config.layerNormEps)
+        let q = qProj(h), k = kProj(h), v = vProj(h)
+        var attended = Tensor(zeros: [n, d])
+        q.withFloats { pq in k.withFloats { pk in v.withFloats { pv in attended.withMutableFloats { out in
+            Attention.run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: out.baseAddress!,
+                          queries: n, keys: n, heads: config.headCount, kvHeads: config.headCount,
+                          headDim: d / config.headCount, causal: false)
+        } } } }
+        x.add(outProj(attended))
+        var hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps))
+        config.hiddenAct.apply(&hidden)
+        x.add(fc2(hidden))
+    }
+}
+
+/// The CLIP vision transformer as LLaVA uses it: patch embedding (a convolution without bias,
+/// computed as a GEMM over unfolded patches), class token, position embeddings, `pre_layrnorm`,
+/// then the encoder layers up to the chosen feature layer. `post_layernorm` is never applied.
+public struct CLIPVisionEncoder: Sendable {
+    /// Which hidden state LLaVA takes and whether it keeps the class token.
+    public enum FeatureSelection: String, Sendable {
+        /// Drop the class token (`vision_feature_select_strategy "default"`, original `"patch"`).
+        case patches = "default"
+        /// Keep it (`"full"`, original `"cls_patch"`).
+        case full
+    }
+
+    public let config: CLIPVisionConfig
+    public let classEmbedding: Tensor       // [D]
+    public let patchEmbedding: Tensor       // [D, C·P·P] (the conv kernel, flattened)
+    public let positionEmbedding: Tensor    // [patches + 1, D]
+    public let preLayerNorm: (weight: Tensor, bias: Tensor)
+    /// The layers that run: as many as the feature layer needs.
+    public let layers: [CLIPEncoderLayer]
+    public let selection: FeatureSelection
+
+    /// Loads the tower whose tensors are named `\(prefix)embeddings.class_embedding` etc.
+    /// `featureLayer` indexes the hidden states (0 = after `pre_layrnorm`, i = after layer i);
+    /// negative values count from the end, so −2 runs all layers but the last.
+    public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig, featureLayer: Int, selection: FeatureSelection) throws {
+        let d = config.hiddenSize, p = config.patchSize, c = config.channels
+        let index = featureLayer < 0 ? config.layerCount + 1 + featureLayer : featureLayer
+        guard index >= 0 && index <= config.layerCount else {
+            throw TransformerError.invalidConfig(source: prefix, field: "vision_feature_layer",
+                                                 reason: "\(featureLayer) is outside the \(config.layerCount + 1) hidden states")
+        }
+        classEmbedding = try store.tensor("\(prefix)embeddings.class_embedding", shape: [d])
+        patchEmbedding = try store.tensor("\(prefix)embeddings.patch_embedding.weight", shape: [d, c, p, p]).reshaped([d, c * p * p])
+        positionEmbedding = try store.tensor("\(prefix)embeddings.position_embedding.weight", shape: [config.patchCount + 1, d])
+        preLayerNorm = (try store.tensor("\(prefix)pre_layrnorm.weight", shape: [d]), try store.tensor("\(prefix)pre_layrnorm.bias", shape: [d]))
+        layers = try (0..<index).map { try CLIPEncoderLayer(store, prefix: "\(prefix)encoder.layers.\($0)", config: config) }
+        self.config = config
+        self.selection = selection
+    }
+
+    /// Features of one image `pixels` (`[C, H, W]`, normalised): `[patches, D]` (or
+    /// `[patches + 1, D]` with `.full`).
+    public func callAsFunction(_ pixels: Tensor) -> Tensor {
+        let c = config.channels, s = config.imageSize, p = config.patchSize, g = config.gridSize, d = config.hiddenSize
+        precondition(pixels.shape == [c, s, s], "CLIP expects pixels [\(c), \(s), \(s)], got \(pixels.shape)")
+        // Unfold: row (py·g + px) holds the patch's pixels in the kernel's (channel, ky, kx) order.
+        var patches = Tensor(zeros: [config.patchCount, c * p * p])
+        pixels.withFloats { src in
+            patches.withMutableFloats { dst in
+                var o = 0
+                for py in 0..<g { for px in 0..<g { for ch in 0..<c { for ky in 0..<p {
+                    (dst.baseAddress! + o).update(from: src.baseAddress! + (ch * s + py * p + ky) * s + px * p, count: p)
+                    o += p
+                } } } }
+            }
+        }
+        let embedded = GEMM.linear(patches, weight: patchEmbedding)   // [patches, D]
+        var x = Tensor(zeros: [config.patchCount + 1, d])
+        x.withMutableFloats { dst in
+            classEmbedding.withFloats { dst.baseAddress!.update(from: $0.baseAddress!, count: d) }
+            embedded.withFloats { (dst.baseAddress! + d).update(from: $0.baseAddress!, count: config.patchCount * d) }
+        }
+        x.add(positionEmbedding.toFloat32())
+        x = Normalization.layerNorm(x, weight: preLayerNorm.weight, bias: preLayerNorm.bias, eps: config.layerNormEps)
+        for layer in layers { layer(&x) }
+        return selection == .full ? x : x.gatherRows(Array(1...config.patchCount))
+    }
+}
