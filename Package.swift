@@ -27,7 +27,7 @@ let package = Package(
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
-            "Tensors", "WeightIO",
+            "Tensors", "WeightIO", "PyramidDrop", "Transformer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
