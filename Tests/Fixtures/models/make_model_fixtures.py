@@ -141,12 +141,13 @@ def pruned_forward(model, embeds, is_image, plan, extra_ids=()):
     return kept_per_stage, logits
 
 
-def pruned_greedy(model, embeds, is_image, plan, n):
+def pruned_greedy(model, embeds, is_image, plan, n, eligible=None):
+    """Greedy decoding over the first `eligible` ids (all if None)."""
     ids = []
     kept, logits = pruned_forward(model, embeds, is_image, plan)
     first_logits = logits
     for _ in range(n):
-        ids.append(int(logits.argmax()))
+        ids.append(int(logits[:eligible].argmax()))
         _, logits = pruned_forward(model, embeds, is_image, plan, ids)
     return kept, first_logits, torch.tensor(ids)
 
