@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "WeightIO", targets: ["WeightIO"]),
         .library(name: "PyramidDrop", targets: ["PyramidDrop"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "LLaVA", targets: ["LLaVA"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -25,6 +26,9 @@ let package = Package(
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),
 
+        // Model adapters: the only place that knows checkpoint layouts.
+        .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer"], path: "adapters/LLaVA"),
+
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
             "Tensors", "WeightIO", "PyramidDrop", "Transformer",
@@ -37,5 +41,6 @@ let package = Package(
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
+        .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "TestSupport"]),
     ]
 )

@@ -16,6 +16,7 @@ Writes next to this script:
 The weights are rounded to f16 values and stored as F16 (as the Hub files are), so every layout holds the
 same numbers and one set of f32 references serves them all.
 """
+import copy
 import json
 import math
 import os
@@ -188,8 +189,7 @@ def main():
 
     # llava-hf Hub layout (with the tokenizer) and the transformers 5 layout.
     save(hf, hub_layout(state), config.to_dict())
-    model.half().save_pretrained(os.path.join(HERE, "tiny-llava-hf-v5"))
-    model.float()
+    copy.deepcopy(model).half().save_pretrained(os.path.join(HERE, "tiny-llava-hf-v5"))  # a copy: half() also rounds RoPE buffers
     save(os.path.join(HERE, "tiny-llava-hf-new"), state, config.to_dict())
     for folder in ["tiny-llava-hf-v5", "tiny-llava-hf-new"]:
         for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json"]:
@@ -213,7 +213,8 @@ def main():
     inputs = processor(images=image, text=PROMPT, return_tensors="pt")
     ids, pixels = inputs["input_ids"][0], inputs["pixel_values"]
     out = model(input_ids=ids[None], pixel_values=pixels)
-    exp = {"input_ids": ids, "pixel_values": pixels[0], "logits_last": out.logits[0, -1]}
+    exp = {"input_ids": ids, "pixel_values": pixels[0], "logits_last": out.logits[0, -1],
+           "tokenizer_size": torch.tensor([len(tokenizer)])}
     # Ids past the tokenizer (llava-hf's padded embedding rows) are never sampled.
     gen = model.generate(input_ids=ids[None], pixel_values=pixels, max_new_tokens=16, do_sample=False,
                          eos_token_id=None, pad_token_id=pad_id, min_new_tokens=16,
@@ -230,6 +231,7 @@ def main():
     embeds = embeds.clone()
     embeds[is_image] = features
     n = int(is_image.sum())
+    exp["image_features"] = features
 
     class Causal:  # the attributes pruned_forward reads
         pass

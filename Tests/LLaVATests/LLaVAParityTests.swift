@@ -1,0 +1,96 @@
+import LLaVA
+import PyramidDrop
+import Tensors
+import TestSupport
+import Testing
+import Transformer
+import WeightIO
+
+/// Parity with transformers' `LlavaForConditionalGeneration` on a tiny random LLaVA-1.5 stored in
+/// each checkpoint layout (Tests/Fixtures/llava/make_llava_fixtures.py), fed the token ids and
+/// pixel values transformers' own processor produced.
+@Suite struct LLaVAParityTests {
+    static let folder = ModelFixtures.root.appendingPathComponent("llava").path
+    static func expected() throws -> SafeTensorsFile { try SafeTensorsFile(path: folder + "/expected.safetensors") }
+
+    static func run(_ model: LLaVAModel, ids: [Int], pixels: Tensor, wrapper: PyramidWrapper, tokens: Int,
+                    eligible: Int) throws -> GenerationResult {
+        let state = try model.promptState(ids: ids, images: [model.imageFeatures(pixels)])
+        return try Generator(model: model.language, wrapper: wrapper)
+            .generate(prompt: state, options: GenerationOptions(maxNewTokens: tokens, stopTokenIDs: [], eligibleVocabulary: eligible))
+    }
+
+    /// Every llava-hf layout: layout detected, prefill logits max |Δ| ≤ 1e-4 with no drops,
+    /// 16 greedy tokens identical (ids past the tokenizer masked, as in the reference).
+    @Test(arguments: [("tiny-llava-hf", LLaVALayout.huggingFace), ("tiny-llava-hf-v5", .huggingFace), ("tiny-llava-hf-new", .huggingFaceNew)])
+    func huggingFaceLayouts(name: String, layout: LLaVALayout) throws {
+        let model = try LLaVAModel(folder: Self.folder + "/" + name)
+        #expect(model.layout == layout)
+        let expected = try Self.expected()
+        let wrapper = try PyramidWrapper(layers: model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let result = try Self.run(model, ids: try expected.tensor("input_ids").integers,
+                                  pixels: try expected.tensor("pixel_values").toFloat32(), wrapper: wrapper, tokens: 16,
+                                  eligible: try expected.tensor("tokenizer_size").integers[0])
+        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("logits_last").floats) <= 1e-4)
+        #expect(result.tokens == (try expected.tensor("greedy_ids").integers))
+    }
+
+    /// PyramidDrop at the quarter points [2, 4, 6] with λ = 0.5 and FastV (K 2, R 0.5) on the
+    /// 64 image tokens: kept indices identical, logits ≤ 1e-4, 8 greedy tokens identical.
+    @Test(arguments: ["pdrop", "fastv"])
+    func drops(policy: String) throws {
+        let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
+        let expected = try Self.expected()
+        let wrapper = policy == "pdrop"
+            ? try PyramidWrapper(layers: model.language.decoderLayers, schedule: .pyramid(boundaries: [2, 4, 6], lambda: 0.5),
+                                 ranker: AttentionRanker.pyramidDrop())
+            : try PyramidWrapper(layers: model.language.decoderLayers, schedule: .fastV(k: 2, dropRatio: 0.5), ranker: AttentionRanker.fastV())
+        let result = try Self.run(model, ids: try expected.tensor("input_ids").integers,
+                                  pixels: try expected.tensor("pixel_values").toFloat32(), wrapper: wrapper, tokens: 8,
+                                  eligible: try expected.tensor("tokenizer_size").integers[0])
+        #expect(result.trace.imageTokens == 64)
+        for (s, stage) in result.trace.stages.enumerated() {
+            #expect(stage.kept == (try expected.tensor("\(policy)_kept_\(s)").integers))
+        }
+        #expect(result.trace.stages.count == (policy == "pdrop" ? 3 : 1))
+        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("\(policy)_logits").floats) <= 1e-4)
+        #expect(result.tokens == (try expected.tensor("\(policy)_greedy").integers))
+    }
+
+    /// The original layout (flat config, separate CLIP folder named by mm_vision_tower, −200
+    /// marker prompts, pad-to-square preprocessing): logits ≤ 1e-4.
+    @Test func originalLayout() throws {
+        let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-original")
+        #expect(model.layout == .original)
+        #expect(model.config.aspectMode == .padToSquare)
+        let expected = try Self.expected()
+        let wrapper = try PyramidWrapper(layers: model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let result = try Self.run(model, ids: try expected.tensor("original_ids_marked").integers,
+                                  pixels: try expected.tensor("original_pixel_values").toFloat32(), wrapper: wrapper, tokens: 1,
+                                  eligible: model.language.vocabularySize)
+        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)
+    }
+
+    /// Vision tower (feature layer −2, class token dropped) + projector: max |Δ| ≤ 1e-5.
+    @Test func imageFeatures() throws {
+        let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
+        let expected = try Self.expected()
+        let features = model.imageFeatures(try expected.tensor("pixel_values").toFloat32())
+        #expect(features.shape == [64, 32])
+        #expect(maxAbsDifference(features.floats, try expected.tensor("image_features").floats) <= 1e-5)
+    }
+
+    @Test func mismatchedImageSlotsAreAnError() throws {
+        let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
+        let features = Tensor(zeros: [63, 32])
+        let ids = [1, 5] + Array(repeating: model.config.imageTokenIndex!, count: 64) + [7]
+        #expect(throws: LLaVAError.imageTokenMismatch(slots: 64, features: 63)) { try model.promptState(ids: ids, images: [features]) }
+    }
+
+    @Test func missingVisionTowerIsAnError() throws {
+        #expect(throws: WeightIOError.cannotOpen(path: "/nonexistent", reason: "no such file or folder")) {
+            try LLaVAModel(folder: Self.folder + "/tiny-llava-original", visionTower: "/nonexistent")
+        }
+        #expect(throws: WeightIOError.noWeights(path: Self.folder)) { try LLaVAModel(folder: Self.folder) }
+    }
+}

@@ -1,0 +1,23 @@
+/// Problems assembling or running a LLaVA model. `description` is one line naming the folder,
+/// field or counts involved.
+public enum LLaVAError: Error, CustomStringConvertible, Equatable {
+    case unknownLayout(path: String, hint: String)
+    case missingFile(path: String, what: String)
+    case invalidConfig(path: String, reason: String)
+    case imageTokenMismatch(slots: Int, features: Int)
+    case noImageSlot(prompt: String)
+    case unknownTemplate(String)
+
+    public var description: String {
+        switch self {
+        case let .unknownLayout(path, hint): return "\(path): not a LLaVA checkpoint layout I know: \(hint)"
+        case let .missingFile(path, what): return "\(path): missing \(what)"
+        case let .invalidConfig(path, reason): return "\(path): \(reason)"
+        case let .imageTokenMismatch(slots, features):
+            return "the prompt has \(slots) image-token slots but the image gives \(features) features"
+        case let .noImageSlot(prompt): return "the prompt has no <image> placeholder: \(prompt.debugDescription)"
+        case let .unknownTemplate(name):
+            return "unknown template '\(name)' (expected auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct or raw)"
+        }
+    }
+}
