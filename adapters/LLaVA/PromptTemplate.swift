@@ -1,0 +1,55 @@
+/// Chat templates LLaVA checkpoints were trained with. Each renders one user turn with the image
+/// placeholder `<image>` (put first, followed by a newline, unless the question already holds it)
+/// and ends where the assistant's answer starts. BOS is added by the tokenizer, not here.
+public enum PromptTemplate: String, Sendable, CaseIterable {
+    /// llava-hf model cards: `USER: <image>\n{q} ASSISTANT:`.
+    case llavaHF = "llava-hf"
+    /// Original LLaVA `conv_llava_v1` (system prompt about a curious human).
+    case llavaV1 = "llava_v1"
+    /// Original LLaVA `conv_vicuna_v1` (system prompt about a curious user).
+    case vicunaV1 = "vicuna_v1"
+    /// `conv_mistral_instruct`: `[INST] <image>\n{q} [/INST]`.
+    case mistralInstruct = "mistral_instruct"
+    /// The prompt exactly as given (it must contain `<image>`).
+    case raw
+
+    /// The image placeholder.
+    public static let imagePlaceholder = "<image>"
+
+    /// Parses a template name (`auto` is resolved by `LLaVAModel.defaultTemplate`).
+    public init(name: String) throws {
+        guard let template = PromptTemplate(rawValue: name) else { throw LLaVAError.unknownTemplate(name) }
+        self = template
+    }
+
+    /// The prompt text for `question`.
+    public func render(_ question: String) throws -> String {
+        let turn = question.contains(Self.imagePlaceholder) ? question : Self.imagePlaceholder + "\n" + question
+        switch self {
+        case .llavaHF:
+            return "USER: \(turn) ASSISTANT:"
+        case .llavaV1:
+            return "A chat between a curious human and an artificial intelligence assistant. The assistant gives helpful, "
+                + "detailed, and polite answers to the human's questions. USER: \(turn) ASSISTANT:"
+        case .vicunaV1:
+            return "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, "
+                + "detailed, and polite answers to the user's questions. USER: \(turn) ASSISTANT:"
+        case .mistralInstruct:
+            return "[INST] \(turn) [/INST]"
+        case .raw:
+            guard question.contains(Self.imagePlaceholder) else { throw LLaVAError.noImageSlot(prompt: question) }
+            return question
+        }
+    }
+}
+
+extension LLaVAModel {
+    /// The template a checkpoint expects: Mistral text models use `mistral_instruct`; otherwise
+    /// llava-hf layouts use `llava-hf` for LLaVA-1.5 and `llava_v1` for LLaVA-NeXT, and the original
+    /// layout uses `llava_v1`.
+    public var defaultTemplate: PromptTemplate {
+        if config.text.modelType == "mistral" { return .mistralInstruct }
+        if layout == .original || config.modelType == "llava_next" { return .llavaV1 }
+        return .llavaHF
+    }
+}
