@@ -2,7 +2,8 @@ import CJSON
 
 /// Finds duplicate keys in JSON objects before json-c parses them (json-c keeps the last value of
 /// a repeated key silently; a safetensors header or an index that names a tensor twice must be
-/// refused). The scan only tracks strings and nesting; json-c still validates the syntax.
+/// refused). The scan only tracks strings and nesting; json-c still validates the syntax. It also
+/// refuses a `'` outside strings: json-c (0.16) accepts single-quoted strings even in strict mode.
 enum DuplicateKeyScanner {
     static func check(_ bytes: [UInt8], source: String) throws {
         // One entry per open container: the keys seen so far, or nil for arrays.
@@ -16,6 +17,9 @@ enum DuplicateKeyScanner {
             case UInt8(ascii: "["): stack.append(nil); expectingKey = false
             case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast(); expectingKey = false
             case UInt8(ascii: ","): expectingKey = stack.last.map { $0 != nil } ?? false
+            case UInt8(ascii: "'"):
+                // json-c accepts single-quoted strings even in strict mode; JSON does not.
+                throw WeightIOError.invalidJSON(source: source, reason: "single-quoted string at byte \(i)")
             case UInt8(ascii: "\""):
                 let start = i
                 i += 1
