@@ -41,7 +41,7 @@ import WeightIO
         #expect(json["big"] == .int(9_007_199_254_740_993))   // above 2^53: exact only as an integer
         #expect(json["max"] == .int(Int.max))
         #expect(json["min"] == .int(Int.min))
-        #expect(json["huge"] == .double(18_446_744_073_709_551_615))  // beyond Int64: a double
+        #expect(json["huge"] == .double(18_446_744_073_709_551_616))  // beyond Int64: a double (2^64)
         #expect(json["negZero"]?.doubleValue == 0)
 
         // Typed access: an integral double reads as an integer, a fractional one does not.
