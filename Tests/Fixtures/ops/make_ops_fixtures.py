@@ -375,7 +375,7 @@ def malformed():
     index_folder("index_missing_shard", {"a": s1, "b": s2}, {s1: {"a": [1, 2]}})
     index_folder("index_tensor_in_two_shards", {"a": s1, "b": s2}, {s1: {"a": [1, 2]}, s2: {"a": [3, 4], "b": [5, 6]}})
     index_folder("index_tensor_absent_from_shard", {"a": s1, "b": s1}, {s1: {"a": [1, 2]}})
-    index_folder("index_tensor_in_other_shard", {"a": s2, "b": s2}, {s1: {"a": [1, 2]}, s2: {"b": [3, 4]}})
+    index_folder("index_tensor_in_other_shard", {"a": s2, "b": s1}, {s1: {"a": [1, 2]}, s2: {"b": [3, 4]}})
     index_folder("index_unlisted_tensor", {"a": s1}, {s1: {"a": [1, 2], "extra": [3]}})
     index_folder("index_duplicate_key", None, {s1: {"a": [1, 2]}},
                  raw_index='{"weight_map": {"a": "%s", "a": "%s"}}' % (s1, s1))
