@@ -18,6 +18,8 @@ import TestSupport
         #expect(Tensor(shape: [3], repeating: 2.5).floats == [2.5, 2.5, 2.5])
         #expect(Tensor(zeros: []).count == 1, "a 0-dim tensor holds one element")
         #expect(Tensor(zeros: [0, 7]).count == 0)
+        #expect(Tensor(shape: [0, 3], values: []).shape == [0, 3])
+        #expect(Tensor(shape: [], values: [7]).floats == [7])
     }
 
     @Test func reshapedSharesElements() {
