@@ -87,6 +87,19 @@ import WeightIO
         #expect(throws: WeightIOError.jsonField(path: "flag", expected: "an object", found: "a boolean")) {
             try json.requireObject("flag")
         }
+        // A present intermediate of the wrong type is named, rather than read as absent.
+        #expect(throws: WeightIOError.jsonField(path: "flag", expected: "an object", found: "a boolean")) {
+            try json.int("flag", "x")
+        }
+        #expect(throws: WeightIOError.jsonField(path: "text_config.layers", expected: "an object", found: "an integer")) {
+            try json.requireInt("text_config", "layers", "count")
+        }
+        #expect(throws: WeightIOError.jsonField(path: "text_config.sub.list", expected: "an object", found: "an array")) {
+            try json.string("text_config", "sub", "list", "0")
+        }
+        #expect(try json.int("text_config", "act", "x") == nil, "a null step is absent")
+        #expect(json.value(at: ["flag", "x"]) == nil)
+
         let error = WeightIOError.jsonField(path: "text_config.hidden_size", expected: "an integer", found: "a string")
         #expect(error.description == "field 'text_config.hidden_size': expected an integer, found a string")
     }
