@@ -10,6 +10,13 @@ public enum GEMM {
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            // An empty product: C = beta · C (BLAS would reject the zero leading dimensions).
+            for i in 0..<m {
+                for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
+            }
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -44,7 +51,7 @@ public enum GEMM {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         precondition(x.shape.last == inFeatures, "linear: input \(x.shape) does not match weight \(weight.shape)")
-        let rows = x.count / max(inFeatures, 1)
+        let rows = x.shape.dropLast().reduce(1, *)
         var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
         x.withFloats { px in
             out.withMutableFloats { py in

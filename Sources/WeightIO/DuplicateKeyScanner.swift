@@ -2,7 +2,9 @@ import CJSON
 
 /// Finds duplicate keys in JSON objects before json-c parses them (json-c keeps the last value of
 /// a repeated key silently; a safetensors header or an index that names a tensor twice must be
-/// refused). The scan only tracks strings and nesting; json-c still validates the syntax.
+/// refused). The scan only tracks strings and nesting; json-c still validates the syntax. It also
+/// refuses what json-c (0.16) accepts even in strict mode but JSON does not: a `'` outside strings
+/// (single-quoted strings) and raw control characters inside strings.
 enum DuplicateKeyScanner {
     static func check(_ bytes: [UInt8], source: String) throws {
         // One entry per open container: the keys seen so far, or nil for arrays.
@@ -16,11 +18,18 @@ enum DuplicateKeyScanner {
             case UInt8(ascii: "["): stack.append(nil); expectingKey = false
             case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast(); expectingKey = false
             case UInt8(ascii: ","): expectingKey = stack.last.map { $0 != nil } ?? false
+            case UInt8(ascii: "'"):
+                // json-c accepts single-quoted strings even in strict mode; JSON does not.
+                throw WeightIOError.invalidJSON(source: source, reason: "single-quoted string at byte \(i)")
             case UInt8(ascii: "\""):
                 let start = i
                 i += 1
                 var escaped = false
                 while i < bytes.count && bytes[i] != UInt8(ascii: "\"") {
+                    if bytes[i] < 0x20 {
+                        // json-c accepts raw control characters in strings; JSON requires escapes.
+                        throw WeightIOError.invalidJSON(source: source, reason: "unescaped control character 0x\(String(bytes[i], radix: 16)) in a string at byte \(i)")
+                    }
                     if bytes[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
                     i += 1
                 }

@@ -20,9 +20,12 @@ public enum JSON: Sendable, Equatable {
         defer { json_tokener_free(tokener) }
         json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT) | Int32(JSON_TOKENER_VALIDATE_UTF8))
         bytes.append(0)
+        // The length passed includes the terminating NUL: json-c needs to see a character after a
+        // top-level number or literal (`123`, `true`) to know it has ended, and otherwise reports
+        // "continue" (unexpected end of input) for such documents.
         let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                json_tokener_parse_ex(tokener, chars.baseAddress, Int32(buffer.count - 1))
+                json_tokener_parse_ex(tokener, chars.baseAddress, Int32(buffer.count))
             }
         }
         let status = json_tokener_get_error(tokener)
@@ -33,7 +36,8 @@ public enum JSON: Sendable, Equatable {
         defer { json_object_put(parsed) }
         let end = Int(json_tokener_get_parse_end(tokener))
         if let junk = bytes[end..<(bytes.count - 1)].first(where: { !isJSONWhitespace($0) }) {
-            throw WeightIOError.invalidJSON(source: source, reason: "unexpected character \(String(UnicodeScalar(junk))) after the value at byte \(end)")
+            let shown = (0x21...0x7E).contains(junk) ? "'\(String(UnicodeScalar(junk)))'" : "byte 0x" + String(junk, radix: 16)
+            throw WeightIOError.invalidJSON(source: source, reason: "unexpected \(shown) after the value at byte \(end)")
         }
         return convert(parsed)
     }

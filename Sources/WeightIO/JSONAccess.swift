@@ -58,7 +58,18 @@ extension JSON {
     public var objectValue: [String: JSON]? { if case .object(let o) = self { return o } else { return nil } }
 
     private func typed<T>(_ path: [String], _ expected: String, _ cast: (JSON) -> T?) throws -> T? {
-        guard let found = value(at: path) else { return nil }
+        // A step inside the path that is present but not an object is a type error (naming that
+        // step), not an absent value: `{"text_config": 5}` has no `text_config.hidden_size`
+        // because text_config is wrong, and silently falling back to a default would hide that.
+        var current = self
+        for (i, key) in path.enumerated() {
+            if i > 0, current.objectValue == nil {
+                throw WeightIOError.jsonField(path: path[..<i].joined(separator: "."), expected: "an object", found: current.kindName)
+            }
+            guard let next = current[key], next != .null else { return nil }
+            current = next
+        }
+        let found = current
         guard let value = cast(found) else {
             throw WeightIOError.jsonField(path: path.joined(separator: "."), expected: expected, found: found.kindName)
         }

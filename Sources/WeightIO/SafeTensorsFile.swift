@@ -76,12 +76,16 @@ public final class SafeTensorsFile: @unchecked Sendable {
         -> ([String: String], [String: Entry]) {
         var metadata: [String: String] = [:]
         var entries: [String: Entry] = [:]
-        for (name, value) in header {
+        // Sorted, so that a file with several problems always reports the same one.
+        for name in header.keys.sorted() {
+            let value = header[name]!
             if name == "__metadata__" {
+                if value == .null { continue }  // as the reference implementation (an Option)
                 guard case .object(let members) = value else {
                     throw WeightIOError.invalidHeader(path: path, reason: "__metadata__ is \(value.kindName), expected an object of strings")
                 }
-                for (key, item) in members {
+                for key in members.keys.sorted() {
+                    let item = members[key]!
                     guard let string = item.stringValue else {
                         throw WeightIOError.invalidHeader(path: path, reason: "__metadata__.\(key) is \(item.kindName), expected a string")
                     }

@@ -25,11 +25,13 @@ public struct ShardedIndex: Sendable {
             throw WeightIOError.badIndex(path: path, reason: "missing object 'weight_map'")
         }
         var weightMap: [String: String] = [:]
-        for (name, value) in map {
+        for name in map.keys.sorted() {
+            let value = map[name]!
             guard let shard = value.stringValue else {
                 throw WeightIOError.badIndex(path: path, reason: "weight_map['\(name)'] is \(value.kindName), expected a file name")
             }
-            guard !shard.isEmpty, !shard.contains("/"), !shard.contains("\\"), shard != ".", shard != ".." else {
+            guard !shard.isEmpty, !shard.contains("/"), !shard.contains("\\"), !shard.contains("\u{0}"),
+                  shard != ".", shard != ".." else {
                 throw WeightIOError.unsafeShardName(path: path, shard: shard)
             }
             weightMap[name] = shard

@@ -25,7 +25,24 @@ public indirect enum WeightIOError: Error, CustomStringConvertible, Equatable {
     case noWeights(path: String)
     case writeFailed(path: String, reason: String)
 
+    /// One line: control characters (a newline in a tensor name, say) are shown escaped.
     public var description: String {
+        var line = ""
+        for scalar in rawDescription.unicodeScalars {
+            switch scalar {
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value)
+                || scalar == "\u{2028}" || scalar == "\u{2029}":
+                line += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        return line
+    }
+
+    private var rawDescription: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
         case let .truncated(path, detail): return "\(path): truncated safetensors file: \(detail)"

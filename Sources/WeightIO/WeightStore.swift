@@ -63,11 +63,15 @@ public final class WeightStore: @unchecked Sendable {
             return try SafeTensorsFile(path: shardPath)
         }
         let location = try locate(files)
-        for (name, shard) in index.weightMap where location[name].map({ URL(fileURLWithPath: $0.path).lastPathComponent }) != shard {
+        for name in index.weightMap.keys.sorted() {
+            let shard = index.weightMap[name]!
             guard let actual = location[name] else {
                 throw WeightIOError.badIndex(path: index.path, reason: "tensor '\(name)' is not in its shard \(shard)")
             }
-            throw WeightIOError.tensorInTwoShards(tensor: name, first: shard, second: actual.path)
+            let actualShard = URL(fileURLWithPath: actual.path).lastPathComponent
+            guard actualShard == shard else {
+                throw WeightIOError.badIndex(path: index.path, reason: "tensor '\(name)' is listed in \(shard) but stored in \(actualShard)")
+            }
         }
         if let stray = location.keys.sorted().first(where: { index.weightMap[$0] == nil }) {
             throw WeightIOError.badIndex(path: index.path, reason: "tensor '\(stray)' in \(location[stray]!.path) is not listed in weight_map")

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Checks the pdrop CLI contract against the committed fixtures:
+#   - `pdrop inspect` on good files and folders prints one line per tensor and a totals line;
+#   - on every malformed file or folder of Tests/Fixtures/safetensors/malformed (and a missing path)
+#     it prints nothing on stdout, exactly ONE line on stderr naming the path, and exits with 1;
+#   - a usage error exits with 64.
+# Usage: bash scripts/cli-checks.sh PDROP_BINARY      (e.g. .build/debug/pdrop)
+# Ends with "cli-checks: N passed, M failed" and exits non-zero if anything failed.
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 PDROP_BINARY" >&2
+    exit 64
+fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+case "$1" in
+    /*) pdrop="$1" ;;
+    *) pdrop="$(pwd)/$1" ;;
+esac
+fixtures="$root/Tests/Fixtures/safetensors"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok   - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1: $2"; }
+
+if [ ! -x "$pdrop" ]; then
+    fail "binary" "$pdrop is not an executable file (run swift build first)"
+    echo "cli-checks: $passed passed, $failed failed"
+    exit 1
+fi
+
+# run ARGS...: runs pdrop, leaving its stdout, stderr and status in $out, $err, $status.
+run() {
+    "$pdrop" "$@" >"$scratch/out" 2>"$scratch/err" </dev/null
+    status=$?
+    out="$(cat "$scratch/out")"
+    err="$(cat "$scratch/err")"
+}
+# Number of lines, counting a last line without a newline.
+lines() { awk 'END { print NR }' "$1"; }
+
+# expect_inspect NAME PATH EXPECTED_STDOUT_FILE
+expect_inspect() {
+    local name="$1" path="$2" expected="$3"
+    run inspect "$path"
+    if [ "$status" -ne 0 ]; then
+        fail "$name" "exit status $status, expected 0; stderr: $err"
+    elif [ -n "$err" ]; then
+        fail "$name" "unexpected stderr: $err"
+    elif ! diff -u "$expected" "$scratch/out" >"$scratch/diff"; then
+        fail "$name" "stdout differs from the expected listing:"
+        sed 's/^/    /' "$scratch/diff"
+    else
+        pass "$name"
+    fi
+}
+
+# expect_one_line_error NAME PATH: exit 1, empty stdout, one stderr line naming PATH.
+expect_one_line_error() {
+    local name="$1" path="$2"
+    run inspect "$path"
+    local n
+    n="$(lines "$scratch/err")"
+    if [ "$status" -ne 1 ]; then
+        fail "$name" "exit status $status, expected 1; stderr: $err"
+    elif [ -n "$out" ]; then
+        fail "$name" "unexpected stdout: $out"
+    elif [ "$n" -ne 1 ]; then
+        fail "$name" "$n lines on stderr, expected exactly 1:"
+        sed 's/^/    | /' "$scratch/err"
+    elif [[ "$err" != *"$path"* ]]; then
+        fail "$name" "the error does not name $path: $err"
+    else
+        pass "$name"
+    fi
+}
+
+# --- good inputs ---------------------------------------------------------------------------------
+tab=$'\t'
+cat >"$scratch/mixed.expected" <<EOF
+bf16${tab}BF16${tab}[2, 3]${tab}12
+bool${tab}BOOL${tab}[3]${tab}3
+empty${tab}F32${tab}[0, 3]${tab}0
+empty_bf16${tab}BF16${tab}[2, 0]${tab}0
+f16${tab}F16${tab}[5]${tab}10
+f32${tab}F32${tab}[3, 2]${tab}24
+f64${tab}F64${tab}[2]${tab}16
+i16${tab}I16${tab}[2]${tab}4
+i32${tab}I32${tab}[3]${tab}12
+i64${tab}I64${tab}[4]${tab}32
+i8${tab}I8${tab}[2]${tab}2
+model.layers.0.self_attn.q_proj.weight${tab}F32${tab}[3, 4]${tab}48
+scalar${tab}F32${tab}[]${tab}4
+scalar_i64${tab}I64${tab}[]${tab}8
+u8${tab}U8${tab}[3]${tab}3
+15 tensors in 1 file(s), 50 elements, 178 bytes
+EOF
+expect_inspect "inspect python_mixed.safetensors (mixed dtypes, 0-dim, empty)" \
+    "$fixtures/python_mixed.safetensors" "$scratch/mixed.expected"
+
+cat >"$scratch/sharded.expected" <<EOF
+embed.weight${tab}F32${tab}[3, 2]${tab}24
+layers.0.norm.weight${tab}BF16${tab}[2]${tab}4
+layers.1.norm.weight${tab}F16${tab}[2]${tab}4
+lm_head.weight${tab}F32${tab}[3, 2]${tab}24
+4 tensors in 2 file(s), 16 elements, 56 bytes
+EOF
+expect_inspect "inspect a sharded model folder" "$fixtures/sharded" "$scratch/sharded.expected"
+
+ops_file="$root/Tests/Fixtures/ops/linear.safetensors"
+run inspect "$ops_file"
+if [ "$status" -eq 0 ] && [[ "$out" == *"w_bf16${tab}BF16${tab}[4, 5]${tab}40"* ]] \
+    && [[ "$(tail -n 1 "$scratch/out")" =~ ^[0-9]+\ tensors\ in\ 1\ file\(s\),\ [0-9]+\ elements,\ [0-9]+\ bytes$ ]]; then
+    pass "inspect ops/linear.safetensors"
+else
+    fail "inspect ops/linear.safetensors" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"
+fi
+
+# --- malformed inputs: one line on stderr, exit status 1 ------------------------------------------
+count=0
+for entry in "$fixtures"/malformed/*; do
+    expect_one_line_error "malformed $(basename "$entry")" "$entry"
+    count=$((count + 1))
+done
+if [ "$count" -lt 12 ]; then
+    fail "malformed corpus" "only $count entries in $fixtures/malformed"
+fi
+expect_one_line_error "a path that does not exist" "$scratch/does-not-exist.safetensors"
+pushd "$fixtures" >/dev/null
+expect_one_line_error "a relative path" "malformed/unknown_dtype.safetensors"
+expect_one_line_error "a relative folder path" "malformed/index_tensor_in_two_shards"
+popd >/dev/null
+
+# --- usage --------------------------------------------------------------------------------------
+run inspect
+if [ "$status" -eq 64 ]; then pass "inspect without a path is a usage error (64)"; else fail "usage error" "exit status $status, expected 64"; fi
+run --help
+if [ "$status" -eq 0 ] && [[ "$out" == *inspect* ]]; then pass "pdrop --help lists inspect"; else fail "pdrop --help" "status $status"; fi
+
+echo "cli-checks: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
