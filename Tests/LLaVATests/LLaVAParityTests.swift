@@ -10,7 +10,7 @@ import WeightIO
 /// each checkpoint layout (Tests/Fixtures/llava/make_llava_fixtures.py), fed the token ids and
 /// pixel values transformers' own processor produced.
 @Suite struct LLaVAParityTests {
-    static let folder = ModelFixtures.root.appendingPathComponent("llava").path
+    static let folder = Fixtures.root.appendingPathComponent("llava").path
     static func expected() throws -> SafeTensorsFile { try SafeTensorsFile(path: folder + "/expected.safetensors") }
 
     static func run(_ model: LLaVAModel, ids: [Int], pixels: Tensor, wrapper: PyramidWrapper, tokens: Int,
@@ -31,7 +31,7 @@ import WeightIO
         let result = try Self.run(model, ids: try expected.tensor("input_ids").integers,
                                   pixels: try expected.tensor("pixel_values").toFloat32(), wrapper: wrapper, tokens: 16,
                                   eligible: try expected.tensor("tokenizer_size").integers[0])
-        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("logits_last").floats) <= 1e-4)
+        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("logits_last").floats) <= 1e-4)
         #expect(result.tokens == (try expected.tensor("greedy_ids").integers))
     }
 
@@ -53,7 +53,7 @@ import WeightIO
             #expect(stage.kept == (try expected.tensor("\(policy)_kept_\(s)").integers))
         }
         #expect(result.trace.stages.count == (policy == "pdrop" ? 3 : 1))
-        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("\(policy)_logits").floats) <= 1e-4)
+        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("\(policy)_logits").floats) <= 1e-4)
         #expect(result.tokens == (try expected.tensor("\(policy)_greedy").integers))
     }
 
@@ -68,7 +68,7 @@ import WeightIO
         let result = try Self.run(model, ids: try expected.tensor("original_ids_marked").integers,
                                   pixels: try expected.tensor("original_pixel_values").toFloat32(), wrapper: wrapper, tokens: 1,
                                   eligible: model.language.vocabularySize)
-        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)
+        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)
     }
 
     /// Vision tower (feature layer −2, class token dropped) + projector: max |Δ| ≤ 1e-5.
@@ -77,7 +77,7 @@ import WeightIO
         let expected = try Self.expected()
         let features = model.imageFeatures(try expected.tensor("pixel_values").toFloat32())
         #expect(features.shape == [64, 32])
-        #expect(maxAbsDifference(features.floats, try expected.tensor("image_features").floats) <= 1e-5)
+        #expect(maxAbsDiff(features.floats, try expected.tensor("image_features").floats) <= 1e-5)
     }
 
     @Test func mismatchedImageSlotsAreAnError() throws {

@@ -47,7 +47,7 @@ import WeightIO
         for s in 0..<stages {
             #expect(result.trace.stages[s].kept == (try expected.tensor("\(c.policy)_kept_\(s)").integers))
         }
-        #expect(maxAbsDifference(result.prefillLogits, try expected.tensor("\(c.policy)_logits").floats) <= 1e-4)
+        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("\(c.policy)_logits").floats) <= 1e-4)
         #expect(result.tokens == (try expected.tensor("\(c.policy)_greedy").integers))
     }
 
@@ -88,6 +88,6 @@ import WeightIO
         }
         // And the reference's own no-drop run agrees with the plain model.
         let last = Array(plainLogits.suffix(model.vocabularySize))
-        #expect(maxAbsDifference(last, try ModelFixtures.expected("llama").tensor("none_logits").floats) <= 1e-4)
+        #expect(maxAbsDiff(last, try ModelFixtures.expected("llama").tensor("none_logits").floats) <= 1e-4)
     }
 }

@@ -21,10 +21,10 @@ import WeightIO
         let features = encoder(try expected.tensor("pixel_values").toFloat32())
         let reference = try expected.tensor("hidden_minus_2")
         #expect(features.shape == reference.shape)
-        #expect(maxAbsDifference(features.floats, reference.floats) <= 1e-4)
+        #expect(maxAbsDiff(features.floats, reference.floats) <= 1e-4)
         // The last layer too, via a non-negative index.
         let last = try Self.encoder(featureLayer: 3, selection: .full)(try expected.tensor("pixel_values").toFloat32())
-        #expect(maxAbsDifference(last.floats, try expected.tensor("hidden_last").floats) <= 1e-4)
+        #expect(maxAbsDiff(last.floats, try expected.tensor("hidden_last").floats) <= 1e-4)
     }
 
     /// `default` selection drops the class token; the projector (exact GELU) matches torch.
@@ -35,7 +35,7 @@ import WeightIO
         let store = try WeightStore(path: ModelFixtures.model("clip") + "/projector.safetensors")
         let projector = try MLPProjector(store, first: "linear_1", second: "linear_2", visionHidden: 32, textHidden: 48)
         let projected = projector(features)
-        #expect(maxAbsDifference(projected.floats, try expected.tensor("projected").floats) <= 1e-4)
+        #expect(maxAbsDiff(projected.floats, try expected.tensor("projected").floats) <= 1e-4)
     }
 
     @Test func featureLayerOutOfRangeIsAnError() throws {

@@ -17,7 +17,7 @@ import WeightIO
         let logits = try model.forward(ids)
         let reference = try expected.tensor("logits")
         #expect(logits.shape == reference.shape)
-        #expect(maxAbsDifference(logits.floats, reference.floats) <= 1e-4)
+        #expect(maxAbsDiff(logits.floats, reference.floats) <= 1e-4)
     }
 
     /// 16 greedy tokens through the KV-cache decode path equal `generate(do_sample=False)`.
@@ -48,7 +48,7 @@ import WeightIO
         for step in prefix..<ids.count {
             let hidden = wrapper.decode(try model.embed([ids[step]]), caches: &caches)
             let logits = model.logits(hidden).floats
-            #expect(maxAbsDifference(logits, Array(full[(step * vocabulary)..<((step + 1) * vocabulary)])) <= 1e-5)
+            #expect(maxAbsDiff(logits, Array(full[(step * vocabulary)..<((step + 1) * vocabulary)])) <= 1e-5)
         }
     }
 
@@ -62,9 +62,9 @@ import WeightIO
         let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
         let logits = try model.forward(try expected.tensor("input_ids").integers).floats
-        #expect(maxAbsDifference(logits, try expected.tensor("logits").floats) <= 1e-4)
+        #expect(maxAbsDiff(logits, try expected.tensor("logits").floats) <= 1e-4)
         let f32 = try ModelFixtures.expected("llama").tensor("logits").floats
-        let drift = maxAbsDifference(logits, f32)
+        let drift = maxAbsDiff(logits, f32)
         #expect(drift > 0 && drift <= driftFromF32)
     }
 }
