@@ -20,8 +20,11 @@ let package = Package(
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
 
+        // CPU kernels for 16-bit weights (runtime dispatch to AVX2/F16C/FMA).
+        .target(name: "CKernels"),
+
         // Library modules.
-        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// Matrix products through OpenBLAS `cblas_sgemm`. All matrices are row-major.
 public enum GEMM {
@@ -45,8 +46,9 @@ public enum GEMM {
     public static let weightTileRows = 256
 
     /// `y[n, out] = x[n, in] · Wᵀ + b`, the PyTorch `nn.Linear` convention (`weight` is `[out, in]`).
-    /// `weight` may be stored as F32, F16 or BF16; 16-bit weights are converted a tile of rows at a
-    /// time into a scratch buffer, never expanded whole.
+    /// `weight` may be stored as F32, F16 or BF16. 16-bit weights are never expanded whole: a
+    /// single row (a decode step) goes through a vectorised 16-bit GEMV on both cores; more rows go
+    /// through `sgemm` over tiles of the weight converted into a reused scratch buffer.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
@@ -55,38 +57,65 @@ public enum GEMM {
         var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
         x.withFloats { px in
             out.withMutableFloats { py in
+                let (xp, yp) = (px.baseAddress!, py.baseAddress!)
+                if inFeatures == 0 {
+                    // Nothing to multiply: the output is the bias alone.
+                } else if weight.isDirectFloat {
+                    weight.withFloats { pw in
+                        if rows == 1 {
+                            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), 1,
+                                        pw.baseAddress!, Int32(inFeatures), xp, 1, 0, yp, 1)
+                        } else {
+                            sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, lda: inFeatures,
+                                  b: pw.baseAddress!, ldb: inFeatures, c: yp, ldc: outFeatures)
+                        }
+                    }
+                } else if rows == 1 {
+                    halfGEMV(weight, x: xp, y: yp)
+                } else {
+                    tiledHalfGEMM(weight, x: xp, rows: rows, y: yp)
+                }
                 if let bias {
                     precondition(bias.shape == [outFeatures], "linear bias \(bias.shape) does not match weight \(weight.shape)")
                     bias.withFloats { pb in
                         for r in 0..<rows {
-                            UnsafeMutableRawPointer(py.baseAddress! + r * outFeatures)
-                                .copyMemory(from: pb.baseAddress!, byteCount: outFeatures * 4)
+                            let row = yp + r * outFeatures
+                            for i in 0..<outFeatures { row[i] += pb[i] }
                         }
-                    }
-                }
-                let beta: Float = bias == nil ? 0 : 1
-                if weight.isDirectFloat {
-                    weight.withFloats { pw in
-                        sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
-                              b: pw.baseAddress!, ldb: inFeatures, beta: beta, c: py.baseAddress!, ldc: outFeatures)
-                    }
-                } else {
-                    let tile = min(weightTileRows, outFeatures)
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(tile * inFeatures, 1))
-                    defer { scratch.deallocate() }
-                    let elementBytes = weight.dtype.bitWidth / 8
-                    var r0 = 0
-                    while r0 < outFeatures {
-                        let n = min(tile, outFeatures - r0)
-                        HalfPrecision.convertToFloat(weight.rawBytes.baseAddress! + r0 * inFeatures * elementBytes,
-                                                     dtype: weight.dtype, count: n * inFeatures, into: scratch)
-                        sgemm(transB: true, m: rows, n: n, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
-                              b: scratch, ldb: inFeatures, beta: beta, c: py.baseAddress! + r0, ldc: outFeatures)
-                        r0 += n
                     }
                 }
             }
         }
         return out
+    }
+
+    /// `y = W x` for a 16-bit `W` `[out, in]`, reading the weight directly; rows split over the cores.
+    private static func halfGEMV(_ weight: Tensor, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        let w = weight.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
+        let isBF16: Int32 = weight.dtype == .bf16 ? 1 : 0
+        let parts = outFeatures * inFeatures >= 1 << 18 ? Parallel.workers : 1
+        Parallel.forEach(parts) { part in
+            let r0 = outFeatures * part / parts, r1 = outFeatures * (part + 1) / parts
+            pd_gemv_16(w, isBF16, x, y, inFeatures, r0, r1)
+        }
+    }
+
+    /// `y[rows, out] = x · Wᵀ` for a 16-bit `W`, converting `weightTileRows` rows at a time.
+    private static func tiledHalfGEMM(_ weight: Tensor, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>) {
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        let tile = min(weightTileRows, outFeatures)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * inFeatures)
+        defer { scratch.deallocate() }
+        let elementBytes = weight.dtype.bitWidth / 8
+        var r0 = 0
+        while r0 < outFeatures {
+            let n = min(tile, outFeatures - r0)
+            HalfPrecision.convertToFloat(weight.rawBytes.baseAddress! + r0 * inFeatures * elementBytes,
+                                         dtype: weight.dtype, count: n * inFeatures, into: scratch)
+            sgemm(transB: true, m: rows, n: n, k: inFeatures, a: x, lda: inFeatures,
+                  b: scratch, ldb: inFeatures, c: y + r0, ldc: outFeatures)
+            r0 += n
+        }
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Conversions between `Float` and the 16-bit storage formats (IEEE half and bfloat16).
 public enum HalfPrecision {
     /// bfloat16 bits → `Float` (exact: bf16 is the upper half of an f32).
@@ -35,13 +37,9 @@ public enum HalfPrecision {
         case .f32:
             UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 4)
         case .f16:
-            for i in 0..<count {
-                destination[i] = floatFromF16(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-            }
+            pd_f16_to_f32(source.assumingMemoryBound(to: UInt16.self), destination, count)
         case .bf16:
-            for i in 0..<count {
-                destination[i] = floatFromBF16(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-            }
+            pd_bf16_to_f32(source.assumingMemoryBound(to: UInt16.self), destination, count)
         default:
             preconditionFailure("convertToFloat: \(dtype.rawValue) is not a float storage type")
         }

@@ -1,5 +1,5 @@
 import Foundation
-import PyramidDrop
+import Tensors
 
 /// Chooses the next token from logits: greedy (temperature 0) or temperature + nucleus (top-p)
 /// sampling from a seeded generator, so runs are reproducible.

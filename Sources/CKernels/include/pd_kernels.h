@@ -1,0 +1,24 @@
+#ifndef PD_KERNELS_H
+#define PD_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Small CPU kernels for 16-bit weights, with runtime dispatch: an AVX2 + F16C + FMA path where the
+ * CPU has it, a portable scalar path otherwise. Pointers need no particular alignment. */
+
+/* dst[i] = (float) src[i] for IEEE half bits. Exact. */
+void pd_f16_to_f32(const uint16_t *src, float *dst, size_t count);
+
+/* dst[i] = (float) src[i] for bfloat16 bits. Exact. */
+void pd_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
+
+/* y[r] = sum_c W[r, c] * x[c] for rows r in [row_begin, row_end) of a row-major [rows, cols]
+ * matrix W of IEEE half (is_bf16 = 0) or bfloat16 (is_bf16 = 1) bits; accumulates in f32. */
+void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols,
+                size_t row_begin, size_t row_end);
+
+/* 1 when the vector path is in use (for reports). */
+int pd_kernels_vectorized(void);
+
+#endif

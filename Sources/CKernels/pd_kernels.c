@@ -1,0 +1,164 @@
+#include "pd_kernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PD_X86 1
+#endif
+
+/* ---- scalar reference paths ------------------------------------------------------------- */
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1f;
+    uint32_t mantissa = h & 0x3ff;
+    uint32_t bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            exponent = 127 - 15 + 1;
+            while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
+            mantissa &= 0x3ff;
+            bits = sign | (exponent << 23) | (mantissa << 13);
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7f800000 | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static float bf16_to_float(uint16_t b) {
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* Element i of a possibly unaligned array of 16-bit values. */
+static inline uint16_t load16(const uint16_t *p, size_t i) {
+    uint16_t v;
+    memcpy(&v, (const unsigned char *)p + 2 * i, 2);
+    return v;
+}
+
+static inline float widen(const uint16_t *p, size_t i, int is_bf16) {
+    return is_bf16 ? bf16_to_float(load16(p, i)) : half_to_float(load16(p, i));
+}
+
+static void convert_scalar(const uint16_t *src, float *dst, size_t n, int is_bf16) {
+    for (size_t i = 0; i < n; i++) dst[i] = widen(src, i, is_bf16);
+}
+
+static void gemv_scalar(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols,
+                        size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) {
+        float acc = 0;
+        for (size_t c = 0; c < cols; c++) acc += widen(w, r * cols + c, is_bf16) * x[c];
+        y[r] = acc;
+    }
+}
+
+/* ---- AVX2 + F16C + FMA ------------------------------------------------------------------ */
+
+#ifdef PD_X86
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256 load8(const uint16_t *p, int is_bf16) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)p);
+    if (is_bf16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
+    return _mm256_cvtph_ps(raw);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void convert_avx2(const uint16_t *src, float *dst, size_t n, int is_bf16) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, load8(src + i, is_bf16));
+    for (; i < n; i++) dst[i] = widen(src, i, is_bf16);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static inline float hsum(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void gemv_avx2(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+    size_t r = r0;
+    /* Four rows at a time share each load of x. */
+    for (; r + 4 <= r1; r += 4) {
+        const uint16_t *a = w + r * cols, *b = a + cols, *c = b + cols, *d = c + cols;
+        __m256 sa = _mm256_setzero_ps(), sb = _mm256_setzero_ps(), sc = _mm256_setzero_ps(), sd = _mm256_setzero_ps();
+        size_t k = 0;
+        for (; k + 8 <= cols; k += 8) {
+            __m256 xv = _mm256_loadu_ps(x + k);
+            sa = _mm256_fmadd_ps(load8(a + k, is_bf16), xv, sa);
+            sb = _mm256_fmadd_ps(load8(b + k, is_bf16), xv, sb);
+            sc = _mm256_fmadd_ps(load8(c + k, is_bf16), xv, sc);
+            sd = _mm256_fmadd_ps(load8(d + k, is_bf16), xv, sd);
+        }
+        float ta = hsum(sa), tb = hsum(sb), tc = hsum(sc), td = hsum(sd);
+        for (; k < cols; k++) {
+            float xv = x[k];
+            ta += widen(a, k, is_bf16) * xv;
+            tb += widen(b, k, is_bf16) * xv;
+            tc += widen(c, k, is_bf16) * xv;
+            td += widen(d, k, is_bf16) * xv;
+        }
+        y[r] = ta; y[r + 1] = tb; y[r + 2] = tc; y[r + 3] = td;
+    }
+    for (; r < r1; r++) {
+        const uint16_t *a = w + r * cols;
+        __m256 s = _mm256_setzero_ps();
+        size_t k = 0;
+        for (; k + 8 <= cols; k += 8) s = _mm256_fmadd_ps(load8(a + k, is_bf16), _mm256_loadu_ps(x + k), s);
+        float t = hsum(s);
+        for (; k < cols; k++) t += widen(a, k, is_bf16) * x[k];
+        y[r] = t;
+    }
+}
+
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+}
+#else
+static int has_avx2(void) { return 0; }
+#endif
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+int pd_kernels_vectorized(void) { return has_avx2(); }
+
+void pd_f16_to_f32(const uint16_t *src, float *dst, size_t count) {
+#ifdef PD_X86
+    if (has_avx2()) { convert_avx2(src, dst, count, 0); return; }
+#endif
+    convert_scalar(src, dst, count, 0);
+}
+
+void pd_bf16_to_f32(const uint16_t *src, float *dst, size_t count) {
+#ifdef PD_X86
+    if (has_avx2()) { convert_avx2(src, dst, count, 1); return; }
+#endif
+    convert_scalar(src, dst, count, 1);
+}
+
+void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+#ifdef PD_X86
+    if (has_avx2()) { gemv_avx2(w, is_bf16, x, y, cols, r0, r1); return; }
+#endif
+    gemv_scalar(w, is_bf16, x, y, cols, r0, r1);
+}

@@ -1,0 +1,27 @@
+import Dispatch
+import Foundation
+
+/// Data parallelism for the work OpenBLAS does not already spread over the cores (16-bit GEMV,
+/// conversions, element-wise loops). Never call BLAS from inside `forEach`: OpenBLAS runs its own
+/// threads, and nesting them oversubscribes the cores.
+public enum Parallel {
+    /// Worker count: the active processor count.
+    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body(0..<parts)` concurrently (inline when `parts` is 1).
+    public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 {
+            for part in 0..<parts { body(part) }
+        } else {
+            // The parts write disjoint memory by contract, so the closure may run concurrently.
+            withoutActuallyEscaping(body) { body in
+                let shared = UncheckedSendable(value: body)
+                DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+            }
+        }
+    }
+}
+
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}

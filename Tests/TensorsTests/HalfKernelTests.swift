@@ -1,0 +1,53 @@
+import Tensors
+import TestSupport
+import Testing
+
+/// The C kernels for 16-bit weights (vectorised where the CPU allows) against scalar Swift.
+@Suite struct HalfKernelTests {
+    /// Every one of the 65 536 bit patterns converts exactly as Swift's `Float16` / bf16 widening
+    /// (NaNs stay NaN), through the bulk conversion the GEMM tiles use — also at an odd address.
+    @Test(arguments: [DType.f16, .bf16])
+    func bulkConversionIsExact(dtype: DType) {
+        var bytes = [UInt8](repeating: 0, count: 2 * 65_536 + 1)
+        for bits in 0..<65_536 {
+            bytes[1 + 2 * bits] = UInt8(bits & 0xFF)
+            bytes[2 + 2 * bits] = UInt8(bits >> 8)
+        }
+        var converted = [Float](repeating: 0, count: 65_536)
+        bytes.withUnsafeBytes { raw in
+            converted.withUnsafeMutableBufferPointer { dst in
+                HalfPrecision.convertToFloat(raw.baseAddress! + 1, dtype: dtype, count: 65_536, into: dst.baseAddress!)
+            }
+        }
+        let mismatches = (0..<65_536).filter { bits in
+            let expected = dtype == .f16 ? HalfPrecision.floatFromF16(UInt16(bits)) : HalfPrecision.floatFromBF16(UInt16(bits))
+            return expected.isNaN ? !converted[bits].isNaN : expected.bitPattern != converted[bits].bitPattern
+        }
+        #expect(mismatches.isEmpty)
+    }
+
+    /// A one-row `linear` on 16-bit weights (the decode GEMV, rows not a multiple of 4, columns
+    /// not a multiple of 8, large enough to split over the cores) equals the f32 result on the
+    /// widened weights to 1e-5 relative (only the summation order differs).
+    @Test(arguments: [DType.f16, .bf16])
+    func gemvMatchesWidenedWeights(dtype: DType) {
+        let outFeatures = 1027, inFeatures = 301
+        var generator = SplitMix64(seed: 9)
+        let weight = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in uniform(&generator) })
+            .converted(to: dtype)
+        let x = Tensor(shape: [1, inFeatures], values: (0..<inFeatures).map { _ in uniform(&generator) })
+        let bias = Tensor(shape: [outFeatures], values: (0..<outFeatures).map { _ in uniform(&generator) })
+        let reference = GEMM.linear(x, weight: weight.toFloat32(), bias: bias)
+        let result = GEMM.linear(x, weight: weight, bias: bias)
+        #expect(isClose(result, reference, relative: 1e-5, absolute: 1e-5))
+        // Several rows take the tiled path; each row equals its own GEMV.
+        let two = Tensor(shape: [2, inFeatures], values: x.floats + x.floats)
+        let tiled = GEMM.linear(two, weight: weight, bias: bias).floats
+        #expect(maxAbsDiff(Array(tiled[..<outFeatures]), result.floats) <= 1e-4)
+    }
+}
+
+/// A float in [-1, 1) from `generator`.
+private func uniform(_ generator: inout SplitMix64) -> Float {
+    Float(generator.next() >> 40) / Float(1 << 23) - 1
+}
