@@ -34,7 +34,7 @@ let package = Package(
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
-            "Tensors", "WeightIO", "PyramidDrop", "Transformer",
+            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -17,6 +17,22 @@ public struct LlamaDecoderLayer: Sendable {
     public let config: LlamaConfig
     public let rope: RoPE
 
+    /// A layer from its parts (shapes as annotated on the properties).
+    public init(inputNorm: Tensor, postAttentionNorm: Tensor, qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear,
+                gateProj: Linear, upProj: Linear, downProj: Linear, config: LlamaConfig) {
+        self.inputNorm = inputNorm
+        self.postAttentionNorm = postAttentionNorm
+        self.qProj = qProj
+        self.kProj = kProj
+        self.vProj = vProj
+        self.oProj = oProj
+        self.gateProj = gateProj
+        self.upProj = upProj
+        self.downProj = downProj
+        self.config = config
+        rope = RoPE(headDim: config.headDim, theta: config.ropeTheta)
+    }
+
     /// Loads the layer whose tensors are named `\(prefix).self_attn.q_proj.weight` etc.
     public init(_ store: WeightStore, prefix: String, config: LlamaConfig) throws {
         let d = config.hiddenSize, q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim

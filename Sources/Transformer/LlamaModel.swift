@@ -34,6 +34,15 @@ public struct LlamaModel: Sendable {
     public let norm: Tensor                 // [d]
     public let lmHead: Tensor               // [vocab, d]
 
+    /// A model from its parts.
+    public init(config: LlamaConfig, embedTokens: Tensor, layers: [LlamaDecoderLayer], norm: Tensor, lmHead: Tensor) {
+        self.config = config
+        self.embedTokens = embedTokens
+        self.layers = layers
+        self.norm = norm
+        self.lmHead = lmHead
+    }
+
     /// Loads every tensor by name, checking shapes. The embedding table fixes the vocabulary
     /// size (llava-hf pads it beyond `vocab_size`); the head must match it.
     public init(_ store: WeightStore, config: LlamaConfig, names: WeightNames = .causalLM()) throws {
