@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "WeightIO", targets: ["WeightIO"]),
+        .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
         // Library modules.
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
+        .target(name: "Tokenizer", dependencies: ["WeightIO", "CJSON"]),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
@@ -31,5 +33,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensors", "WeightIO"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
     ]
 )
