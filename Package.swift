@@ -34,5 +34,6 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
     ]
 )

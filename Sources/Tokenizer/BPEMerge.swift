@@ -22,9 +22,14 @@ extension BPEModel {
     /// Appends the ids of the word `buffer[range]` (valid UTF-8) to `output`.
     ///
     /// Starts from one symbol per character (or its `<0xXX>` byte tokens, or `<unk>`), then
-    /// repeatedly merges the adjacent pair of lowest rank. The candidate pairs sit in a binary heap
-    /// keyed by (rank, position) and the symbols in a linked list, so a word of n characters costs
+    /// repeatedly merges the adjacent pair of lowest rank. The candidate pairs sit in a heap keyed
+    /// by (rank, position) and the symbols in a linked list, so a word of n characters costs
     /// O(n log n), not the O(n²) of rescanning for the best pair.
+    ///
+    /// With the legacy LLaMA normalizer a whole text is one word. Where no merge can ever join two
+    /// adjacent symbols (see `BoundaryTable`), the word is cut there and the pieces are merged one
+    /// by one; that gives the same result (merges on either side never interact) with a small heap
+    /// and a cache that works for such long "words".
     func encode(_ buffer: [UInt8], _ range: Range<Int>, into output: inout [Int32], scratch: inout BPEScratch) {
         guard !range.isEmpty else { return }
         let word = buffer[range]
@@ -38,14 +43,66 @@ extension BPEModel {
             return
         }
         let first = output.count
-        buffer.withUnsafeBufferPointer { bytes in
-            makeSymbols(bytes, range, into: &scratch.symbols)
+        if let boundaries {
+            encodeInPieces(buffer, range, boundaries: boundaries, into: &output, scratch: &scratch)
+        } else {
+            buffer.withUnsafeBufferPointer { bytes in
+                makeSymbols(bytes, range, into: &scratch.symbols)
+            }
+            merge(&scratch.symbols, heap: &scratch.heap)
+            for symbol in scratch.symbols where symbol.length != 0 { output.append(symbol.id) }
         }
-        merge(&scratch.symbols, heap: &scratch.heap)
-        for symbol in scratch.symbols where symbol.length != 0 { output.append(symbol.id) }
         if cacheable && scratch.cache.count < BPEScratch.cacheCapacity {
             scratch.cache[word] = Array(output[first...])
         }
+    }
+
+    /// The word cut at every boundary no merge crosses; each piece merged on its own (and cached).
+    /// Only used when every character becomes its own symbols in order (byte fallback with all
+    /// 256 byte tokens: no `<unk>`), so a piece's symbols are exactly its bytes' symbols.
+    private func encodeInPieces(_ buffer: [UInt8], _ range: Range<Int>, boundaries: BoundaryTable,
+                                into output: inout [Int32], scratch: inout BPEScratch) {
+        scratch.symbols.removeAll(keepingCapacity: true)
+        var pieceStart = range.lowerBound
+        var pieceEnd = range.lowerBound
+
+        func finishPiece() {
+            guard !scratch.symbols.isEmpty else { return }
+            let piece = buffer[pieceStart..<pieceEnd]
+            let cacheable = piece.count < BPEScratch.cachedWordLimit
+            if cacheable, let ids = scratch.cache[piece] {
+                output.append(contentsOf: ids)
+            } else {
+                let first = output.count
+                merge(&scratch.symbols, heap: &scratch.heap)
+                for symbol in scratch.symbols where symbol.length != 0 { output.append(symbol.id) }
+                if cacheable && scratch.cache.count < BPEScratch.cacheCapacity {
+                    scratch.cache[piece] = Array(output[first...])
+                }
+            }
+            scratch.symbols.removeAll(keepingCapacity: true)
+            pieceStart = pieceEnd
+        }
+
+        func add(_ id: Int32, _ length: Int) {
+            if let last = scratch.symbols.last, boundaries.separates(last.id, id) { finishPiece() }
+            let index = Int32(scratch.symbols.count)
+            if index > 0 { scratch.symbols[scratch.symbols.count - 1].next = index }
+            scratch.symbols.append(Symbol(id: id, prev: index - 1, next: -1, length: Int32(length)))
+            pieceEnd += length
+        }
+
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let (scalar, length) = UTF8Scanning.scalar(in: buffer, at: i)
+            if let id = scalar < 128 ? (asciiIDs[Int(scalar)] >= 0 ? asciiIDs[Int(scalar)] : nil) : scalarIDs[scalar] {
+                add(id, length)
+            } else {
+                for k in i..<(i + length) { add(byteIDs[Int(buffer[k])], 1) }
+            }
+            i += length
+        }
+        finishPiece()
     }
 
     /// One symbol per character, as tokenizers' `merge_word` builds them.
@@ -89,36 +146,42 @@ extension BPEModel {
     }
 
     /// tokenizers' `Word::merge_all` without dropout.
+    ///
+    /// A queued candidate is stale when its left symbol was merged away, became the last one, or
+    /// now forms another pair. tokenizers detects the last case by comparing the merged id; here
+    /// the rank is compared, which is equivalent: a symbol only grows by absorbing its whole right
+    /// neighbour, so at a given position the same rank (the same merge rule) means the same pair.
     private func merge(_ symbols: inout [Symbol], heap: inout PairHeap) {
         guard symbols.count > 1 else { return }
         heap.removeAll()
         for i in 0..<(symbols.count - 1) {
             if let merge = merges[Self.pairKey(symbols[i].id, symbols[i + 1].id)] {
-                heap.push(MergeCandidate(rank: Int32(merge >> 32), position: Int32(i), newID: Int32(truncatingIfNeeded: merge)))
+                heap.appendUnordered(PairHeap.entry(rank: UInt32(truncatingIfNeeded: merge >> 32), position: i))
             }
         }
-        while let top = heap.pop() {
-            let position = top.position
-            let current = symbols[position]
-            // Skip entries whose symbol was merged away, is now last, or changed since queued.
-            guard current.length != 0, current.next >= 0 else { continue }
-            let nextPosition = Int(current.next)
-            let right = symbols[nextPosition]
-            guard let merge = merges[Self.pairKey(current.id, right.id)],
-                  Int32(truncatingIfNeeded: merge) == top.newID else { continue }
+        heap.heapify()
+        symbols.withUnsafeMutableBufferPointer { symbols in
+            while let top = heap.pop() {
+                let position = PairHeap.position(top)
+                let current = symbols[position]
+                guard current.length != 0, current.next >= 0 else { continue }
+                let nextPosition = Int(current.next)
+                let right = symbols[nextPosition]
+                guard let merge = merges[Self.pairKey(current.id, right.id)],
+                      UInt32(truncatingIfNeeded: merge >> 32) == PairHeap.rank(top) else { continue }
 
-            symbols[position].id = top.newID
-            symbols[position].length += right.length
-            symbols[position].next = right.next
-            symbols[nextPosition].length = 0
-            if right.next >= 0 { symbols[Int(right.next)].prev = Int32(position) }
+                let merged = Symbol(id: Int32(truncatingIfNeeded: merge), prev: current.prev, next: right.next,
+                                    length: current.length + right.length)
+                symbols[position] = merged
+                symbols[nextPosition].length = 0
+                if right.next >= 0 { symbols[Int(right.next)].prev = Int32(position) }
 
-            let merged = symbols[position]
-            if merged.prev >= 0, let merge = merges[Self.pairKey(symbols[Int(merged.prev)].id, merged.id)] {
-                heap.push(MergeCandidate(rank: Int32(merge >> 32), position: merged.prev, newID: Int32(truncatingIfNeeded: merge)))
-            }
-            if merged.next >= 0, let merge = merges[Self.pairKey(merged.id, symbols[Int(merged.next)].id)] {
-                heap.push(MergeCandidate(rank: Int32(merge >> 32), position: Int32(position), newID: Int32(truncatingIfNeeded: merge)))
+                if merged.prev >= 0, let merge = merges[Self.pairKey(symbols[Int(merged.prev)].id, merged.id)] {
+                    heap.push(PairHeap.entry(rank: UInt32(truncatingIfNeeded: merge >> 32), position: Int(merged.prev)))
+                }
+                if merged.next >= 0, let merge = merges[Self.pairKey(merged.id, symbols[Int(merged.next)].id)] {
+                    heap.push(PairHeap.entry(rank: UInt32(truncatingIfNeeded: merge >> 32), position: position))
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ struct BPEModel: Sendable {
     /// Id → token bytes (`nil` where the vocabulary skips an id).
     let tokens: [ArraySlice<UInt8>?]
     /// (left id << 32 | right id) → (rank << 32 | merged id).
-    let merges: [UInt64: UInt64]
+    let merges: MergeTable
     /// Ids of single-byte tokens (ASCII characters), -1 if absent.
     let asciiIDs: [Int32]
     /// Ids of single-character tokens beyond ASCII.
@@ -17,6 +17,9 @@ struct BPEModel: Sendable {
     /// Ids of the byte tokens `<0x00>` … `<0xFF>`, -1 if absent.
     let byteIDs: [Int32]
     let unkID: Int32?
+    /// Where words can be cut (only when every character maps to symbols one for one: byte
+    /// fallback with all 256 byte tokens).
+    let boundaries: BoundaryTable?
     let byteFallback: Bool
     let fuseUnk: Bool
     let ignoreMerges: Bool
@@ -97,6 +100,7 @@ struct BPEModel: Sendable {
         let pairs = try file.merges()
         var merges: [UInt64: UInt64] = [:]
         merges.reserveCapacity(pairs.count)
+        var mergeResults = Set<Int32>()
         for (rank, pair) in pairs.enumerated() {
             func id(_ token: [UInt8]) throws(TokenizerError) -> Int32 {
                 guard let id = vocab[ArraySlice(token)] else {
@@ -106,8 +110,10 @@ struct BPEModel: Sendable {
             }
             let left = try id(pair.left), right = try id(pair.right), merged = try id(pair.left + pair.right)
             merges[Self.pairKey(left, right)] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
+            mergeResults.insert(merged)
         }
-        self.merges = merges
+        self.merges = MergeTable(merges)
+        boundaries = byteFallback && !byteIDs.contains(-1) ? BoundaryTable(tokens: tokens, mergeResults: mergeResults) : nil
     }
 
     /// The byte token SentencePiece uses for `byte`: `<0x0A>`.
