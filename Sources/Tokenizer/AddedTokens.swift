@@ -1,17 +1,20 @@
 /// A token added on top of the model's vocabulary (an entry of tokenizer.json's `added_tokens`,
 /// or a special token a folder's tokenizer_config.json names).
 public struct AddedToken: Sendable, Equatable {
-    /// The id tokenizers assigns (see `AddedVocabulary.init`).
+    /// The id tokenizers assigns (the vocabulary's id for a content it has, else the next free id
+    /// after the vocabulary; the file's `id` field is not used, as in tokenizers).
     public let id: Int
+    /// The text the token matches.
     public let content: String
     /// Special tokens are skipped by `decode(_:skipSpecialTokens: true)`.
     public let special: Bool
     /// Matched in the normalized text (as its normalized form) instead of the raw text.
     public let normalized: Bool
-    /// Absorbs the whitespace on its left / right.
+    /// Absorbs the whitespace on its left.
     public let lstrip: Bool
+    /// Absorbs the whitespace on its right.
     public let rstrip: Bool
-    /// Only matches when not inside a word.
+    /// Only matches when not inside a word (no word character touches it on either side).
     public let singleWord: Bool
 }
 

@@ -8,13 +8,16 @@
 public struct TokenizerConfiguration: Sendable, Equatable {
     /// A named special token: its content and the flags a `{"content": …}` object may give.
     public struct SpecialToken: Sendable, Equatable {
+        /// The token's text.
         public var content: String
+        /// Flags used only when the token has to be added (tokenizer.json lacks it).
         public var lstrip = false
         public var rstrip = false
         public var singleWord = false
         public var normalized = false
     }
 
+    /// `bos_token`, `eos_token`, … as declared.
     public var bosToken: SpecialToken?
     public var eosToken: SpecialToken?
     public var unkToken: SpecialToken?
@@ -54,6 +57,7 @@ public struct TokenizerConfiguration: Sendable, Equatable {
         }
     }
 
+    /// An empty configuration (what a bare tokenizer.json gets).
     public init() {}
 
     /// Reads `tokenizer_config.json` and `special_tokens_map.json` from `folder` (either may be

@@ -38,8 +38,21 @@ struct Parity: Decodable {
         let token_of: [String: String?]
         let transformers: Transformers?
     }
+    struct VariantCase: Decodable {
+        let text: String
+        let ids: [Int]
+        let tokens: [String]
+        let decoded: String
+        let decoded_all: String
+    }
+    struct Variant: Decodable {
+        let base: String
+        let normalized: [String]
+        let cases: [VariantCase]
+    }
     let strings: [String]
     let tokenizers: [String: Entry]
+    let variants: [String: Variant]
 }
 
 enum Fixtures {

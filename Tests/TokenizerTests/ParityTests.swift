@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tokenizer
 
@@ -54,6 +55,30 @@ import Testing
         #expect(tokenizer.vocabularySize == entry.vocab_size)
         for (token, id) in entry.id_of { #expect(tokenizer.id(of: token) == id, "\(name) id(of: \(token))") }
         for (id, token) in entry.token_of { #expect(tokenizer.token(of: try #require(Int(id))) == token, "\(name) token(of: \(id))") }
+    }
+
+    /// A base file with some added tokens switched to `"normalized": true` (the same edit the
+    /// generator made): matched and decoded in their normalized form, as tokenizers does.
+    @Test func variantsMatchTokenizers() throws {
+        for (name, variant) in try Fixtures.parity().variants {
+            var text = try String(contentsOfFile: Fixtures.tokenizerJSON(variant.base), encoding: .utf8)
+            for content in variant.normalized {
+                let block = try #require(text.range(of: "\"content\": \"\(content)\","))
+                let flag = try #require(text.range(of: "\"normalized\": false", range: block.upperBound..<text.endIndex))
+                text.replaceSubrange(flag, with: "\"normalized\": true")
+            }
+            let folder = try Fixtures.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try text.write(toFile: "\(folder)/tokenizer.json", atomically: true, encoding: .utf8)
+            let tokenizer = try Tokenizer(tokenizerJSON: "\(folder)/tokenizer.json")
+            for expected in variant.cases {
+                let label = "\(name) \(Fixtures.show(expected.text))"
+                #expect(tokenizer.encode(expected.text) == expected.ids, "\(label)")
+                #expect(tokenizer.tokens(for: expected.text) == expected.tokens, "\(label)")
+                #expect(tokenizer.decode(expected.ids) == expected.decoded, "\(label)")
+                #expect(tokenizer.decode(expected.ids, skipSpecialTokens: false) == expected.decoded_all, "\(label)")
+            }
+        }
     }
 
     /// Folders with tokenizer_config.json: ids as transformers' AutoTokenizer gives them (its

@@ -23,7 +23,9 @@ files. It writes, next to itself:
                      them, HF gives special_prefix + ids + special_suffix: checked here), the tokens, and Hugging Face's decode of the ids (skipping special
                      tokens and not); decode of hand-picked id lists (invalid UTF-8 byte runs, ids
                      out of range); streaming decode (tokenizers.decoders.DecodeStream) chunks;
-                     and `transformers` AutoTokenizer ids for the folders with a config.
+                     `transformers` AutoTokenizer ids for the folders with a config; and
+                     "variants": a base file with some added tokens made "normalized" (the test
+                     applies the same edit).
 
 All four share one vocabulary: <unk> <s> </s>, the 256 byte tokens <0x00>..<0xFF>, then the tokens
 a small deterministic BPE trainer (below) learns from the embedded corpus (alphabet limited, so that
@@ -242,6 +244,9 @@ CONFIGS = {
 }
 
 
+VARIANTS = {"legacy-normalized-specials": ("legacy", ["<s>", "</s>", "<sep>"])}
+
+
 def test_strings():
     s = []
     # ASCII prose and sentences from the corpus.
@@ -428,6 +433,24 @@ def main():
                 "bos_id": hf.bos_token_id, "eos_id": hf.eos_token_id, "pad_id": hf.pad_token_id,
                 "vocab_size": len(hf), "ids": encoded}
         result["tokenizers"][name] = entry
+    # Variants: a base file with some added tokens switched to "normalized": true (the Swift test
+    # makes the same edit). With the legacy normalizer such a token is matched as "▁<s>" and
+    # decoded from that form, so decode no longer skips it.
+    result["variants"] = {}
+    for name, (base, contents) in VARIANTS.items():
+        doc = json.loads(json.dumps(docs[base]))
+        for token in doc["added_tokens"]:
+            if token["content"] in contents:
+                token["normalized"] = True
+        tok = Tokenizer.from_str(json.dumps(doc, ensure_ascii=False))
+        chosen = strings[:20] + [x for x in strings[20:] if "<" in x or "ZZ" in x]
+        cases = []
+        for x in chosen:
+            ids = tok.encode(x).ids
+            cases.append({"text": x, "ids": ids, "tokens": tok.encode(x).tokens,
+                          "decoded": tok.decode(ids, skip_special_tokens=True),
+                          "decoded_all": tok.decode(ids, skip_special_tokens=False)})
+        result["variants"][name] = {"base": base, "normalized": contents, "cases": cases}
     with open(os.path.join(HERE, "parity.json"), "w", encoding="utf-8") as f:
         f.write(serialize(result))
     print("strings:", len(strings), "vocab:", len(vocab), "merges:", len(merges))
@@ -459,6 +482,14 @@ def serialize(result):
                 parts.append(dump(key) + ":" + dump(value))
         lines.append(",\n".join(parts))
         lines.append("}" + ("," if n + 1 < len(names) else ""))
+    lines.append("},")
+    lines.append('"variants":{')
+    vnames = list(result["variants"])
+    for n, name in enumerate(vnames):
+        v = result["variants"][name]
+        lines.append(dump(name) + ":{" + '"base":' + dump(v["base"]) + ',"normalized":' + dump(v["normalized"]) + ',"cases":[')
+        lines.append(",\n".join(dump(c) for c in v["cases"]))
+        lines.append("]}" + ("," if n + 1 < len(vnames) else ""))
     lines.append("}}")
     text = "\n".join(lines) + "\n"
     assert json.loads(text) == json.loads(json.dumps(result))
