@@ -95,7 +95,7 @@ extension BPEModel {
         var i = range.lowerBound
         while i < range.upperBound {
             let (scalar, length) = UTF8Scanning.scalar(in: buffer, at: i)
-            if let id = scalar < 128 ? (asciiIDs[Int(scalar)] >= 0 ? asciiIDs[Int(scalar)] : nil) : scalarIDs[scalar] {
+            if let id = characterID(scalar) {
                 add(id, length)
             } else {
                 for k in i..<(i + length) { add(byteIDs[Int(buffer[k])], 1) }
@@ -103,6 +103,16 @@ extension BPEModel {
             i += length
         }
         finishPiece()
+    }
+
+    /// The id of the one-character token `scalar`, if the vocabulary has it.
+    @inline(__always)
+    private func characterID(_ scalar: UInt32) -> Int32? {
+        if scalar < 128 {
+            let id = asciiIDs[Int(scalar)]
+            return id >= 0 ? id : nil
+        }
+        return scalarIDs[scalar]
     }
 
     /// One symbol per character, as tokenizers' `merge_word` builds them.
@@ -117,8 +127,7 @@ extension BPEModel {
         var i = range.lowerBound
         while i < range.upperBound {
             let (scalar, length) = UTF8Scanning.scalar(in: bytes, at: i)
-            let known: Int32? = scalar < 128 ? (asciiIDs[Int(scalar)] >= 0 ? asciiIDs[Int(scalar)] : nil) : scalarIDs[scalar]
-            if let id = known {
+            if let id = characterID(scalar) {
                 if let unknown = pendingUnknown {
                     add(unknown.id, unknown.length)
                     pendingUnknown = nil

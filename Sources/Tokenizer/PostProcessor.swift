@@ -62,11 +62,6 @@ struct PostProcessor: Sendable {
         return pieces
     }
 
-    /// Whether `process` with special tokens adds anything.
-    var addsTokens: Bool {
-        templates.contains { $0.contains { if case .special = $0 { return true } else { return false } } }
-    }
-
     /// The first template's leading and the last template's trailing special token, if any (the
     /// BOS and EOS the file adds).
     var leadingToken: Int32? {
