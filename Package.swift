@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PyramidDrop", targets: ["PyramidDrop"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "LLaVA", targets: ["LLaVA"]),
+        .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -28,9 +29,10 @@ let package = Package(
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),
+        .target(name: "Tokenizer", dependencies: ["WeightIO", "CJSON"]),
 
         // Model adapters: the only place that knows checkpoint layouts.
-        .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer"], path: "adapters/LLaVA"),
+        .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer"], path: "adapters/LLaVA"),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
@@ -45,5 +47,7 @@ let package = Package(
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
     ]
 )

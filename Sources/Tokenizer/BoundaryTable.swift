@@ -1,0 +1,47 @@
+/// Where a BPE word can be cut without changing its encoding.
+///
+/// A merged token's text is the concatenation of the texts of the symbols it joins. So if the last
+/// character of one symbol's token followed by the first character of the next symbol's token
+/// appears in no token that a merge produces, no merge (however many steps later) can join across
+/// that point, and the two sides encode independently. In LLaMA vocabularies "x▁" occurs almost only
+/// in runs of "▁", so a text the legacy normalizer turns into one long word is cut at nearly every
+/// word boundary.
+struct BoundaryTable: Sendable {
+    /// First and last character of each token, by id.
+    private let firstScalars: [UInt32]
+    private let lastScalars: [UInt32]
+    /// (a << 32 | b) for every pair of adjacent characters inside a merge result.
+    private let joinedPairs: MergeTable
+
+    init(tokens: [ArraySlice<UInt8>?], mergeResults: Set<Int32>) {
+        var first = [UInt32](repeating: 0, count: tokens.count)
+        var last = [UInt32](repeating: 0, count: tokens.count)
+        for (id, token) in tokens.enumerated() {
+            guard let token, !token.isEmpty else { continue }
+            first[id] = UTF8Scanning.scalar(in: token, at: token.startIndex).value
+            last[id] = UTF8Scanning.scalar(in: token, endingAt: token.endIndex).value
+        }
+        var pairs: [UInt64: UInt64] = [:]
+        for id in mergeResults {
+            guard let token = tokens[Int(id)] else { continue }
+            var previous: UInt32?
+            var i = token.startIndex
+            while i < token.endIndex {
+                let (scalar, length) = UTF8Scanning.scalar(in: token, at: i)
+                if let previous { pairs[UInt64(previous) << 32 | UInt64(scalar)] = 1 }
+                previous = scalar
+                i += length
+            }
+        }
+        firstScalars = first
+        lastScalars = last
+        joinedPairs = MergeTable(pairs)
+    }
+
+    /// Whether no merge can ever join a symbol whose token is `left` to a following one whose
+    /// token is `right` (ids from the model's vocabulary).
+    @inline(__always)
+    func separates(_ left: Int32, _ right: Int32) -> Bool {
+        joinedPairs[UInt64(lastScalars[Int(left)]) << 32 | UInt64(firstScalars[Int(right)])] == nil
+    }
+}

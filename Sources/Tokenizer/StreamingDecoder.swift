@@ -1,0 +1,69 @@
+/// Incremental decoding for streaming generation, as tokenizers' `DecodeStream` does it: feed ids
+/// one at a time; each call returns the text that became complete, or `nil`.
+///
+/// A character split over several `<0xXX>` byte tokens is returned once, whole, by the token
+/// that completes it; an incomplete sequence never shows as U+FFFD while it may still complete
+/// (a run that turns out invalid is shown as U+FFFD once the next token arrives). Spaces come out
+/// as the whole decode would give them (the LLaMA decoder's leading-space strip applies only at the
+/// very start).
+///
+/// It keeps a short window of recent ids and decodes it each step: the window's previous text is
+/// the "prefix", and what the new decode adds beyond it is the new text.
+public struct StreamingDecoder: Sendable {
+    private let tokenizer: Tokenizer
+    private let skipSpecialTokens: Bool
+    private var ids: [Int] = []
+    private var prefix: [UInt8] = []
+    private var prefixIndex = 0
+
+    init(tokenizer: Tokenizer, skipSpecialTokens: Bool) {
+        self.tokenizer = tokenizer
+        self.skipSpecialTokens = skipSpecialTokens
+    }
+
+    /// Adds `id`; returns the newly completed text, or `nil` if it completes nothing yet.
+    public mutating func next(_ id: Int) -> String? {
+        if prefix.isEmpty && !ids.isEmpty {
+            let text = decode(ids)
+            if !Self.endsWithReplacement(text) {
+                prefix = text
+                prefixIndex = ids.count
+            }
+        }
+        ids.append(id)
+        let text = decode(ids)
+        guard text.count > prefix.count && !Self.endsWithReplacement(text) else { return nil }
+        let newText: ArraySlice<UInt8>
+        if text.starts(with: prefix) {
+            newText = text[prefix.count...]
+        } else {
+            // The window's text changed before the new token (a byte run that looked valid turned
+            // invalid: tokenizers raises InvalidPrefix here). Skip as many characters as were
+            // already returned, so the total stays as long as the full decode.
+            newText = Self.dropScalars(Self.scalarCount(prefix), from: text)
+        }
+        let newPrefixIndex = ids.count - prefixIndex
+        ids.removeFirst(prefixIndex)
+        prefix = decode(ids)
+        prefixIndex = newPrefixIndex
+        return String(decoding: newText, as: UTF8.self)
+    }
+
+    private func decode(_ ids: [Int]) -> [UInt8] {
+        tokenizer.decodeBytes(ids, skipSpecialTokens: skipSpecialTokens)
+    }
+
+    private static func endsWithReplacement(_ text: [UInt8]) -> Bool {
+        text.count >= 3 && text[text.count - 3] == 0xEF && text[text.count - 2] == 0xBF && text[text.count - 1] == 0xBD
+    }
+
+    private static func scalarCount(_ text: [UInt8]) -> Int {
+        text.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+    }
+
+    private static func dropScalars(_ count: Int, from text: [UInt8]) -> ArraySlice<UInt8> {
+        var i = 0
+        for _ in 0..<count where i < text.count { i += UTF8Scanning.scalarLength(lead: text[i]) }
+        return text[min(i, text.count)...]
+    }
+}

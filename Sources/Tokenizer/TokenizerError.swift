@@ -1,0 +1,33 @@
+/// Everything that can go wrong loading a tokenizer. Each case names the file and the field (a
+/// dotted path such as `normalizer.normalizers[1].type`) and what was found there; `description`
+/// is one line for the CLI.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file could not be read (missing, unreadable).
+    case cannotRead(path: String, reason: String)
+    /// The file is not valid JSON (or not valid UTF-8).
+    case invalidJSON(path: String, reason: String)
+    /// A folder holds no `tokenizer.json`.
+    case noTokenizerFile(folder: String)
+    /// A required field is absent or `null`.
+    case missingField(path: String, field: String)
+    /// A field has the wrong JSON type.
+    case wrongType(path: String, field: String, expected: String, found: String)
+    /// The file uses something this module does not implement (another model type, a normalizer
+    /// or pre-tokenizer kind, a regex pattern, truncation …). Nothing is ever silently ignored.
+    case unsupported(path: String, field: String, value: String)
+    /// A field has a value that cannot be right (a merge naming a token that is not in the
+    /// vocabulary, two tokens with one id, …).
+    case invalidValue(path: String, field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotRead(path, reason): return "\(path): cannot read: \(reason)"
+        case let .invalidJSON(path, reason): return "\(path): invalid JSON: \(reason)"
+        case let .noTokenizerFile(folder): return "\(folder): no tokenizer.json in this folder (sentencepiece tokenizer.model files are not supported)"
+        case let .missingField(path, field): return "\(path): missing field '\(field)'"
+        case let .wrongType(path, field, expected, found): return "\(path): field '\(field)': expected \(expected), found \(found)"
+        case let .unsupported(path, field, value): return "\(path): unsupported \(field): \(value)"
+        case let .invalidValue(path, field, reason): return "\(path): field '\(field)': \(reason)"
+        }
+    }
+}

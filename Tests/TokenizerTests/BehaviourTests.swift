@@ -1,0 +1,127 @@
+import Testing
+@testable import Tokenizer
+
+/// Behaviour beyond the fixture tables: streaming, byte-exact vocabulary, and the heap BPE against
+/// a naive reference on words far longer than the fixtures'.
+@Suite struct BehaviourTests {
+    private func legacy() throws -> Tokenizer { try Tokenizer(tokenizerJSON: Fixtures.tokenizerJSON("legacy")) }
+
+    private func byteIDs(_ tokenizer: Tokenizer, _ text: String) throws -> [Int] {
+        var ids: [Int] = []
+        for byte in text.utf8 {
+            ids.append(try #require(tokenizer.id(of: String(format: "<0x%02X>", byte))))
+        }
+        return ids
+    }
+
+    @Test func streamingEmojiSplitAcrossByteTokens() throws {
+        let tokenizer = try legacy()
+        let the = try #require(tokenizer.id(of: "▁the"))
+        let grin = try byteIDs(tokenizer, "😀")
+        #expect(grin.count == 4)
+        var stream = tokenizer.streamingDecoder()
+        // Nothing (and never U+FFFD) until the fourth byte completes the character.
+        #expect(grin.dropLast().map { stream.next($0) } == [nil, nil, nil])
+        #expect(stream.next(grin[3]) == "😀")
+        #expect(stream.next(the) == " the")
+        #expect(stream.next(the) == " the")
+        // The first piece of a stream loses its leading space, like decode() does.
+        var fresh = tokenizer.streamingDecoder()
+        #expect(fresh.next(the) == "the")
+        #expect(fresh.next(grin[0]) == nil)
+        #expect(fresh.next(grin[1]) == nil)
+        // An incomplete character followed by a normal token is shown as U+FFFD per byte.
+        #expect(fresh.next(the) == "�� the")
+    }
+
+    @Test func streamingConcatenationEqualsDecode() throws {
+        let tokenizer = try legacy()
+        let text = "USER: <image>\nWhat is 日本語 and 😀 and e\u{301}? ASSISTANT: A cat 🐱 on the mat."
+        let ids = tokenizer.encode(text)
+        for skip in [true, false] {
+            var stream = tokenizer.streamingDecoder(skipSpecialTokens: skip)
+            let streamed = ids.compactMap { stream.next($0) }.joined()
+            #expect(streamed == tokenizer.decode(ids, skipSpecialTokens: skip))
+        }
+    }
+
+    /// Swift's `==` on strings is canonical equivalence; the vocabulary must not be.
+    @Test func canonicallyEquivalentTokensStayDistinct() throws {
+        let tokenizer = try legacy()
+        let composed = "▁caf\u{E9}", decomposed = "▁cafe\u{301}"
+        #expect(composed == decomposed)  // the trap
+        let a = try #require(tokenizer.id(of: composed)), b = try #require(tokenizer.id(of: decomposed))
+        #expect(a != b)
+        #expect(tokenizer.token(of: b).map { Array($0.utf8) } == Array(decomposed.utf8))
+        #expect(tokenizer.encode("caf\u{E9}", addSpecialTokens: false) == [a])
+        #expect(tokenizer.encode("cafe\u{301}", addSpecialTokens: false) == [b])
+        #expect(Array(tokenizer.decode([b]).utf8) == Array("cafe\u{301}".utf8))
+    }
+
+    @Test func specialTokenIDs() throws {
+        let tokenizer = try Tokenizer(folder: Fixtures.folder("legacy"))
+        #expect(tokenizer.bosID == 1 && tokenizer.eosID == 2 && tokenizer.unkID == 0)
+        #expect(tokenizer.padID == tokenizer.id(of: "<pad>"))
+        #expect(tokenizer.configuration.addBOSToken == true)
+        let image = try #require(tokenizer.id(of: "<image>")), sep = try #require(tokenizer.id(of: "<sep>"))
+        #expect(tokenizer.isSpecial(1) && tokenizer.isSpecial(image))
+        #expect(!tokenizer.isSpecial(sep))
+        // A bare tokenizer.json: BOS from the template; "$A </s>" gives EOS and no BOS.
+        #expect(try Tokenizer(tokenizerJSON: Fixtures.tokenizerJSON("legacy")).bosID == 1)
+        let split = try Tokenizer(tokenizerJSON: Fixtures.tokenizerJSON("metaspace-split"))
+        #expect(split.bosID == nil && split.eosID == 2)
+        #expect(split.encode("hi").last == 2)
+    }
+
+    /// The heap-driven merge gives exactly what the textbook algorithm (repeatedly merge the
+    /// leftmost pair of lowest rank) gives, on words of ~3 000 characters (the fixtures' longest
+    /// are 400): with the legacy normalizer the whole text is one word, which is cut where no merge
+    /// can cross (`BoundaryTable`); with "metaspace-never" (no byte fallback, so no cutting) a text
+    /// without spaces is one word merged in one heap.
+    @Test(arguments: [("legacy", " "), ("metaspace-never", "")])
+    func heapMergeEqualsNaiveMergeOnLongWords(name: String, separator: String) throws {
+        let tokenizer = try Tokenizer(tokenizerJSON: Fixtures.tokenizerJSON(name))
+        let model = tokenizer.model
+        var generator = SplitMix64(seed: 42)
+        let words = ["the", "model", "image", "token", "a", "of", "tokenization", "pyramid", "drop", "xq", "aaaa", "ab"]
+        var text = ""
+        while text.utf8.count < 3_000 {
+            text += words[Int(generator.next() % UInt64(words.count))]
+            text += separator.isEmpty ? "" : generator.next() % 5 == 0 ? separator + separator : separator
+        }
+        let word = tokenizer.normalizer?.normalize(Array(text.utf8)) ?? Array(text.utf8)
+        var symbols: [Int32] = []
+        var i = 0
+        while i < word.count {
+            let length = UTF8Scanning.scalarLength(lead: word[i])
+            symbols.append(try #require(model.vocab[word[i..<(i + length)]]))
+            i += length
+        }
+        // Naive O(n²): find the lowest-rank adjacent pair (leftmost on ties), merge it, repeat.
+        while true {
+            var best: (rank: UInt64, index: Int, id: Int32)?
+            for k in 0..<(symbols.count - 1) {
+                guard let merge = model.merges[BPEModel.pairKey(symbols[k], symbols[k + 1])] else { continue }
+                if best.map({ merge >> 32 < $0.rank }) ?? true { best = (merge >> 32, k, Int32(truncatingIfNeeded: merge)) }
+            }
+            guard let best else { break }
+            symbols[best.index] = best.id
+            symbols.remove(at: best.index + 1)
+        }
+        #expect(symbols.count > 500)
+        #expect(tokenizer.encode(text, addSpecialTokens: false) == symbols.map { Int($0) })
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

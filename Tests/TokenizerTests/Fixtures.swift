@@ -1,0 +1,87 @@
+import Foundation
+@testable import Tokenizer
+
+/// The parity data written by Tests/Fixtures/tokenizer/make_tokenizer_fixtures.py (Hugging Face
+/// `tokenizers` 0.23 and `transformers` 5 on four small LLaMA-style tokenizer.json files).
+struct Parity: Decodable {
+    struct Case: Decodable {
+        let ids: [Int]
+        let tokens: [String]
+        let decoded: String
+        let decoded_all: String
+    }
+    struct DecodeCase: Decodable {
+        let ids: [Int]
+        let skip: String
+        let keep: String
+    }
+    struct StreamCase: Decodable {
+        let ids: [Int]
+        let skip: [String?]
+        let keep: [String?]
+    }
+    struct Transformers: Decodable {
+        let bos_id: Int?
+        let eos_id: Int?
+        let pad_id: Int?
+        let vocab_size: Int
+        let ids: [[Int]]
+    }
+    struct Entry: Decodable {
+        let vocab_size: Int
+        let cases: [Case]
+        let special_prefix: [Int]
+        let special_suffix: [Int]
+        let decode_cases: [DecodeCase]
+        let stream_cases: [StreamCase]
+        let id_of: [String: Int?]
+        let token_of: [String: String?]
+        let transformers: Transformers?
+    }
+    struct VariantCase: Decodable {
+        let text: String
+        let ids: [Int]
+        let tokens: [String]
+        let decoded: String
+        let decoded_all: String
+    }
+    struct Variant: Decodable {
+        let base: String
+        let normalized: [String]
+        let cases: [VariantCase]
+    }
+    let strings: [String]
+    let tokenizers: [String: Entry]
+    let variants: [String: Variant]
+}
+
+enum Fixtures {
+    /// Tests/Fixtures/tokenizer, found from this file's path.
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/tokenizer").path
+
+    static let names = ["legacy", "metaspace", "metaspace-split", "metaspace-never"]
+
+    static func folder(_ name: String) -> String { "\(directory)/\(name)" }
+    static func tokenizerJSON(_ name: String) -> String { "\(directory)/\(name)/tokenizer.json" }
+
+    private static let loaded = Result {
+        try JSONDecoder().decode(Parity.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/parity.json")))
+    }
+
+    /// parity.json, read once.
+    static func parity() throws -> Parity { try loaded.get() }
+
+    /// A temporary folder, removed by the caller with `FileManager.default.removeItem`.
+    static func temporaryFolder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A readable rendering of a test string for failure messages.
+    static func show(_ s: String) -> String {
+        s.count > 60 ? String(reflecting: String(s.prefix(60))) + "… (\(s.utf8.count) bytes)" : String(reflecting: s)
+    }
+}
