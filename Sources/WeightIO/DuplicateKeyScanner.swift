@@ -8,7 +8,7 @@ import CJSON
 enum DuplicateKeyScanner {
     static func check(_ bytes: [UInt8], source: String) throws {
         // One entry per open container: the keys seen so far, or nil for arrays.
-        var stack: [Set<String>?] = []
+        var stack: [Set<[UInt8]>?] = []  // keys as UTF-8 bytes: Swift's String equality would merge "é" and "e\u{301}"
         var expectingKey = false
         var i = 0
         while i < bytes.count {
@@ -36,8 +36,10 @@ enum DuplicateKeyScanner {
                 guard i < bytes.count else { return }  // unterminated: json-c reports it
                 if expectingKey, var keys = stack.last ?? nil {
                     let raw = Array(bytes[start...i])
-                    let key = escaped ? decodeEscapedString(raw) : String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
-                    guard keys.insert(key).inserted else { throw WeightIOError.duplicateKey(source: source, key: key) }
+                    let key = escaped ? decodeEscapedString(raw) : Array(raw.dropFirst().dropLast())
+                    guard keys.insert(key).inserted else {
+                        throw WeightIOError.duplicateKey(source: source, key: String(decoding: key, as: UTF8.self))
+                    }
                     stack[stack.count - 1] = keys
                     expectingKey = false
                 }
@@ -47,11 +49,10 @@ enum DuplicateKeyScanner {
         }
     }
 
-    /// Decodes a quoted JSON string with escapes by asking json-c.
-    private static func decodeEscapedString(_ quoted: [UInt8]) -> String {
-        let text = String(decoding: quoted, as: UTF8.self)
-        guard let object = json_tokener_parse(text) else { return text }
+    /// Decodes a quoted JSON string with escapes (to UTF-8 bytes) by asking json-c.
+    private static func decodeEscapedString(_ quoted: [UInt8]) -> [UInt8] {
+        guard let object = json_tokener_parse(String(decoding: quoted, as: UTF8.self)) else { return quoted }
         defer { json_object_put(object) }
-        return String(cString: json_object_get_string(object))
+        return Array(UnsafeRawBufferPointer(start: json_object_get_string(object), count: Int(json_object_get_string_len(object))))
     }
 }

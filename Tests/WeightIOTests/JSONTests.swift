@@ -118,6 +118,12 @@ import WeightIO
         }
     }
 
+    /// Keys are compared as bytes: canonically equivalent spellings ("é" precomposed and "e" +
+    /// combining acute) are different keys, as in every JSON parser (real vocabularies hold both).
+    @Test func canonicallyEquivalentKeysAreDistinct() throws {
+        #expect(throws: Never.self) { try JSON.parse("{\"\u{E9}\": 1, \"e\u{301}\": 2}", source: "vocab.json") }
+    }
+
     @Test func sameKeyInDifferentObjectsIsFine() throws {
         let json = try JSON.parse(#"{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}], "c": "a", "d": ["a", "a"]}"#, source: "ok")
         #expect(json["a"]?["a"] == .int(1))
