@@ -36,7 +36,7 @@ let package = Package(
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
-            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer",
+            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "LLaVA",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "WeightIO"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
     ]
 )
