@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "WeightIO", targets: ["WeightIO"]),
         .library(name: "PyramidDrop", targets: ["PyramidDrop"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -18,12 +19,15 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
+        // libjpeg-turbo (Debian libjpeg62-turbo-dev) behind a setjmp-safe C wrapper.
+        .target(name: "CJPEGDecode", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // Library modules.
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),
+        .target(name: "Imaging", dependencies: ["Tensors", "CStb", "CJPEGDecode"]),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
@@ -37,5 +41,6 @@ let package = Package(
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     ]
 )

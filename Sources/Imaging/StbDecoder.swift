@@ -1,0 +1,68 @@
+import CStb
+
+/// PNG, BMP and GIF (first frame) through stb_image, always as 8-bit RGBA (alpha 255 where the file
+/// has none). Exact with Pillow for these formats; `ImageDecoder` turns RGBA into RGB.
+enum StbDecoder {
+    /// Width, height and channel count from the headers, without decoding pixels.
+    static func header(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, file: String) throws(ImagingError) -> (size: ImageSize, channels: Int) {
+        var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
+        guard stbi_info_from_memory(pointer(bytes), length(bytes), &width, &height, &channels) != 0 else {
+            throw failure(bytes, format: format, file: file)
+        }
+        return (ImageSize(width: Int(width), height: Int(height)), Int(channels))
+    }
+
+    /// The channel count the headers declare, 0 if unreadable.
+    static func channels(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
+        return stbi_info_from_memory(pointer(bytes), length(bytes), &width, &height, &channels) != 0 ? Int(channels) : 0
+    }
+
+    /// Whether the file stores 16-bit samples (PNG only).
+    static func is16Bit(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        stbi_is_16_bit_from_memory(pointer(bytes), length(bytes)) != 0
+    }
+
+    /// Calls `body` with the decoded `size.width × size.height` RGBA pixels (valid only inside `body`).
+    static func withRGBA<R>(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, file: String,
+                            _ body: (ImageSize, UnsafePointer<UInt8>) throws(ImagingError) -> R) throws(ImagingError) -> R {
+        var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
+        guard let data = stbi_load_from_memory(pointer(bytes), length(bytes), &width, &height, &channels, 4) else {
+            throw failure(bytes, format: format, file: file)
+        }
+        defer { stbi_image_free(data) }
+        return try body(ImageSize(width: Int(width), height: Int(height)), UnsafePointer(data))
+    }
+
+    /// Calls `body` with the decoded one-channel 16-bit samples (16-bit grayscale PNG).
+    static func withGray16<R>(_ bytes: UnsafeRawBufferPointer, file: String,
+                              _ body: (ImageSize, UnsafePointer<UInt16>) -> R) throws(ImagingError) -> R {
+        var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
+        guard let data = stbi_load_16_from_memory(pointer(bytes), length(bytes), &width, &height, &channels, 1) else {
+            throw failure(bytes, format: .png, file: file)
+        }
+        defer { stbi_image_free(data) }
+        return body(ImageSize(width: Int(width), height: Int(height)), UnsafePointer(data))
+    }
+
+    private static func pointer(_ bytes: UnsafeRawBufferPointer) -> UnsafePointer<UInt8>? {
+        bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    }
+
+    private static func length(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        Int32(clamping: bytes.count)
+    }
+
+    private static func failure(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, file: String) -> ImagingError {
+        guard bytes.count <= Int(Int32.max) else {
+            return .unsupported(file: file, format: format, reason: "files over 2 GiB are not read")
+        }
+        let reason = stbi_failure_reason().map { String(cString: $0) } ?? "unknown error"
+        // stb reports running out of data in several ways; name it as Pillow does.
+        if reason.contains("outofdata") || reason.contains("not enough pixels") || reason.contains("no IDAT")
+            || reason.contains("premature") {
+            return .truncated(file: file, format: format)
+        }
+        return .corrupt(file: file, format: format, reason: reason)
+    }
+}
