@@ -54,9 +54,10 @@ public struct ImageDecoder: Sendable {
     func inspect(_ bytes: UnsafeRawBufferPointer, source: String) throws(ImagingError) -> (format: ImageFormat, size: ImageSize) {
         guard !bytes.isEmpty else { throw .empty(file: source) }
         guard let format = ImageFormat(sniffing: bytes) else { throw .unknownFormat(file: source) }
-        let size = format == .jpeg
-            ? try JPEGDecoder.header(bytes, file: source).size
-            : try StbDecoder.header(bytes, format: format, file: source).size
+        if format == .jpeg {
+            return (format, try JPEGDecoder.header(bytes, file: source).size)
+        }
+        guard let size = format.declaredSize(bytes) else { throw .truncated(file: source, format: format) }
         return (format, size)
     }
 

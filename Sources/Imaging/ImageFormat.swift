@@ -27,6 +27,35 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The size the headers of a PNG, GIF or BMP declare (nil for JPEG, or if the headers are cut
+    /// short), read without any decoder so that the pixel limit applies before decoding starts.
+    /// PNG: IHDR width and height; GIF: the logical screen; BMP: the info header (height may be
+    /// negative for top-down rows).
+    func declaredSize(_ bytes: UnsafeRawBufferPointer) -> ImageSize? {
+        switch self {
+        case .jpeg:
+            return nil
+        case .png:
+            guard bytes.count >= 24 else { return nil }
+            func bigEndian32(_ o: Int) -> Int {
+                Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+            }
+            return ImageSize(width: bigEndian32(16), height: bigEndian32(20))
+        case .gif:
+            guard bytes.count >= 10 else { return nil }
+            return ImageSize(width: Int(bytes[6]) | Int(bytes[7]) << 8, height: Int(bytes[8]) | Int(bytes[9]) << 8)
+        case .bmp:
+            if Self.littleEndian32(bytes, at: 14) == 12 {
+                guard bytes.count >= 22 else { return nil }
+                return ImageSize(width: Int(bytes[18]) | Int(bytes[19]) << 8, height: Int(bytes[20]) | Int(bytes[21]) << 8)
+            }
+            guard bytes.count >= 26 else { return nil }
+            let width = Int(Int32(truncatingIfNeeded: Self.littleEndian32(bytes, at: 18)))
+            let height = Int(Int32(truncatingIfNeeded: Self.littleEndian32(bytes, at: 22)))
+            return ImageSize(width: width, height: abs(height))
+        }
+    }
+
     /// The unsigned little-endian 32-bit integer at `offset` (which must be in range).
     static func littleEndian32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
         Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24

@@ -53,7 +53,7 @@ public struct RGBImage: Equatable, Sendable {
     public var size: ImageSize { ImageSize(width: width, height: height) }
 
     /// The pixel at column `x`, row `y`.
-    public subscript(x: Int, y: Int) -> RGB {
+    public subscript(x x: Int, y y: Int) -> RGB {
         get {
             precondition(x >= 0 && x < width && y >= 0 && y < height, "pixel (\(x), \(y)) outside \(width)×\(height)")
             let i = (y * width + x) * 3

@@ -3,15 +3,6 @@ import CStb
 /// PNG, BMP and GIF (first frame) through stb_image, always as 8-bit RGBA (alpha 255 where the file
 /// has none). Exact with Pillow for these formats; `ImageDecoder` turns RGBA into RGB.
 enum StbDecoder {
-    /// Width, height and channel count from the headers, without decoding pixels.
-    static func header(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, file: String) throws(ImagingError) -> (size: ImageSize, channels: Int) {
-        var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
-        guard stbi_info_from_memory(pointer(bytes), length(bytes), &width, &height, &channels) != 0 else {
-            throw failure(bytes, format: format, file: file)
-        }
-        return (ImageSize(width: Int(width), height: Int(height)), Int(channels))
-    }
-
     /// The channel count the headers declare, 0 if unreadable.
     static func channels(_ bytes: UnsafeRawBufferPointer) -> Int {
         var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
