@@ -94,7 +94,14 @@ struct Manifest: Decodable, Sendable {
         enum CodingKeys: String, CodingKey { case tile, pinpoints, imageSizes = "image_sizes" }
     }
 
+    struct Digest: Decodable, Sendable {
+        let dtype: String
+        let shape: [Int]
+        let sha256: String
+    }
+
     let versions: [String: String]
+    let digests: [String: Digest]
     let arrays: [String: ArrayEntry]
     let tables: Tables
     let next: Next

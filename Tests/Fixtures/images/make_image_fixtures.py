@@ -21,9 +21,12 @@ Arrays:
   clippad/<size>/<file>     f32 [3,s,s] original LLaVA: expand2square(img, (122,116,104)) then the above
   crop/<file>/<w>x<h>       u8 [h,w,3]  transformers' center_crop of the decoded file (incl. padding cases)
   next/<file>               f32 [n,3,t,t] LlavaNextImageProcessorPil(tile t=28, pinpoints scaled by 28/336)
+Digests (JSON, SHA-256 of the little-endian bytes, for big.jpg 640x480 and tallbig.jpg 360x800):
+  decode, the shortest-edge-336 resize, clip/336, clippad/336 and next/336 (default pinpoints).
 Tables (JSON): shortest-edge output sizes, best resolutions, aspect-fit (patch output) sizes.
 """
 
+import hashlib
 import io
 import json
 import struct
@@ -125,6 +128,9 @@ def write_images():
     files["square.png"] = to_bytes(Image.fromarray(photo(60, 60, noise=4)), "PNG")
     files["small.png"] = to_bytes(Image.fromarray(photo(20, 15, noise=4)), "PNG")
     files["large.png"] = to_bytes(Image.fromarray(photo(150, 96, noise=3)), "PNG")
+    # Real-sized photos for end-to-end checks at 336 (compared through SHA-256 digests).
+    files["big.jpg"] = to_bytes(Image.fromarray(photo(640, 480, noise=5)), "JPEG", quality=75)
+    files["tallbig.jpg"] = to_bytes(Image.fromarray(photo(360, 800, noise=5)), "JPEG", quality=75)
     for name, data in files.items():
         (HERE / name).write_bytes(data)
     return files
@@ -185,7 +191,8 @@ def main():
 
     # (tall/square/large.png are RGB PNGs like wide.png and small.png: skipped to keep the fixtures small.)
     decodable = [n for n in files if n.split(".")[0] not in
-                 ("truncated", "huge", "empty", "garbage", "corrupt", "tall", "square", "large")]
+                 ("truncated", "huge", "empty", "garbage", "corrupt", "tall", "square", "large",
+                  "big", "tallbig")]
     for name in decodable:
         store.add(f"decode/{name}", decoded(name))
     for name in ("rgba.png", "gray_alpha.png", "palette_trns.png", "transparent.gif"):
@@ -204,7 +211,9 @@ def main():
     resizes = {
         "photo420.jpg": [(40, 25), (160, 100), (97, 30), (50, 61), (97, 100), (150, 20),
                          (13, 200), (1, 1), (3, 2), (96, 60), (98, 62)],
-        "large.png": [(37, 23), (149, 95), (75, 48), (60, 60), (8, 5), (300, 7)],
+        # (120, 36) and (121, 36) sit on either side of Pillow 13's vertical-first rule,
+        # H - h > 2 (W - w): 60 == 60 runs horizontally first, 60 > 58 vertically first.
+        "large.png": [(37, 23), (149, 95), (75, 48), (60, 60), (8, 5), (300, 7), (120, 36), (121, 36), (140, 30)],
         "gray.jpg": [(30, 70)],
     }
     for name, sizes in resizes.items():
@@ -264,6 +273,28 @@ def main():
         store.add(f"next/{name}", out["pixel_values"][0].astype(np.float32))
         next_sizes[name] = [int(v) for v in out["image_sizes"][0]]
 
+    # Real sizes, compared by SHA-256 of the little-endian bytes.
+    digests = {}
+
+    def digest(name, array):
+        array = np.ascontiguousarray(array)
+        digests[name] = {"dtype": {np.dtype(np.uint8): "u8", np.dtype(np.float32): "f32"}[array.dtype],
+                         "shape": list(array.shape), "sha256": hashlib.sha256(array.tobytes()).hexdigest()}
+
+    full_next = LlavaNextImageProcessorPil(size={"shortest_edge": 336}, crop_size={"height": 336, "width": 336},
+                                           image_grid_pinpoints=hf_pinpoints)
+    for name in ("big.jpg", "tallbig.jpg"):
+        with Image.open(HERE / name) as im:
+            rgb = im.convert("RGB")
+            digest(f"decode/{name}", np.asarray(rgb))
+            w, h = rgb.size
+            nh, nw = (int(336 * h / w), 336) if w <= h else (336, int(336 * w / h))
+            digest(f"resize/{name}/{nw}x{nh}", np.asarray(rgb.resize((nw, nh), Image.BICUBIC)))
+            digest(f"clip/336/{name}", clip_processor(336)(im, return_tensors="np")["pixel_values"][0])
+            digest(f"clippad/336/{name}",
+                   clip_processor(336)(expand2square(rgb, background), return_tensors="np")["pixel_values"][0])
+            digest(f"next/336/{name}", full_next(im, return_tensors="np")["pixel_values"][0].astype(np.float32))
+
     # Size tables.
     shortest = []
     for h, w, s in [(61, 97, 336), (97, 61, 336), (480, 640, 336), (899, 1024, 336), (1000, 1000, 336),
@@ -292,6 +323,7 @@ def main():
         "arrays": store.arrays,
         "tables": {"shortest_edge": shortest, "best_resolution": best, "patch_output_size": fit},
         "next": {"tile": tile, "pinpoints": pinpoints, "image_sizes": next_sizes},
+        "digests": digests,
     }
     text = json.dumps(manifest, indent=1)
     for key in ("shortest_edge", "best_resolution", "patch_output_size"):  # one line per table row
