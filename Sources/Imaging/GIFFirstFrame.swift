@@ -11,8 +11,12 @@ struct GIFFirstFrame {
     /// RGB triples of the frame's palette (the local one if present, else the global one).
     var palette: [UInt8]
     var transparentIndex: Int?
+    /// Whether the file ends inside the first frame's image data (Pillow: "image file is
+    /// truncated"; stb_image decodes what is there). A file cut exactly between two data
+    /// sub-blocks is not noticed.
+    var truncated: Bool
 
-    /// Parses up to the first image descriptor; nil if the headers are malformed (stb then reports).
+    /// Parses up to the first image's data; nil if the headers are malformed (stb then reports).
     init?(_ bytes: UnsafeRawBufferPointer) {
         var at = 13
         guard bytes.count >= at else { return nil }
@@ -51,6 +55,14 @@ struct GIFFirstFrame {
                     palette = globalPalette
                 }
                 transparentIndex = transparent
+                // LZW minimum code size, then sub-blocks (length byte, data) up to a 0 length.
+                var block = at + 10 + (flags & 0x80 != 0 ? 3 << (Int(flags & 7) + 1) : 0) + 1
+                truncated = block > bytes.count
+                while block < bytes.count, bytes[block] != 0 {
+                    let next = block + 1 + Int(bytes[block])
+                    if next > bytes.count { truncated = true }
+                    block = next
+                }
                 return
             default:
                 return nil

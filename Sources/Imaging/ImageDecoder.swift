@@ -75,14 +75,42 @@ public struct ImageDecoder: Sendable {
             return try JPEGDecoder.decode(bytes, size: size, file: source)
         case .png where StbDecoder.is16Bit(bytes) && StbDecoder.channels(bytes) == 1:
             return try Self.gray16(bytes, file: source)
-        case .png, .bmp, .gif:
+        case .bmp:
+            return try bmp(bytes, file: source)
+        case .gif:
+            let frame = GIFFirstFrame(bytes)
+            if frame?.truncated == true { throw .truncated(file: source, format: .gif) }
             return try StbDecoder.withRGBA(bytes, format: format, file: source) { size, rgba in
-                switch format {
-                case .gif: gif(rgba, size: size, frame: GIFFirstFrame(bytes))
-                case .bmp where Self.bmpIgnoresAlpha(bytes): Self.dropAlpha(rgba, size: size)
-                default: alpha == .drop ? Self.dropAlpha(rgba, size: size) : Self.compositeOnWhite(rgba, size: size)
-                }
+                gif(rgba, size: size, frame: frame)
             }
+        case .png:
+            return try StbDecoder.withRGBA(bytes, format: format, file: source) { size, rgba in
+                removeAlpha(rgba, size: size)
+            }
+        }
+    }
+
+    /// RGBA to RGB as `alpha` says.
+    func removeAlpha(_ rgba: UnsafePointer<UInt8>, size: ImageSize) -> RGBImage {
+        alpha == .drop ? Self.dropAlpha(rgba, size: size) : Self.compositeOnWhite(rgba, size: size)
+    }
+
+    /// BMP through stb_image, except where Pillow differs (see `BMPHeader`).
+    func bmp(_ bytes: UnsafeRawBufferPointer, file: String) throws(ImagingError) -> RGBImage {
+        guard let header = BMPHeader(bytes) else { throw .truncated(file: file, format: .bmp) }
+        guard header.isUncompressed else {
+            throw .unsupported(file: file, format: .bmp, reason: header.compression == 1 || header.compression == 2
+                ? "RLE-compressed BMP" : "BMP compression \(header.compression)")
+        }
+        guard bytes.count >= header.requiredLength else { throw .truncated(file: file, format: .bmp) }
+        if header.bitsPerPixel == 16 {
+            guard let greenBits = header.sixteenBitGreenBits else {
+                throw .unsupported(file: file, format: .bmp, reason: "16-bit bitfields other than 5-5-5 and 5-6-5")
+            }
+            return header.decode16(bytes, greenBits: greenBits)
+        }
+        return try StbDecoder.withRGBA(bytes, format: .bmp, file: file) { size, rgba in
+            header.ignoresAlpha ? Self.dropAlpha(rgba, size: size) : removeAlpha(rgba, size: size)
         }
     }
 
@@ -144,13 +172,6 @@ public struct ImageDecoder: Sendable {
                 }
             }
         }
-    }
-
-    /// Whether Pillow reads this BMP without alpha although stb may return some: 32-bit BI_RGB
-    /// files (Pillow's "BGRX"), whose fourth byte is padding.
-    static func bmpIgnoresAlpha(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= 34 && ImageFormat.littleEndian32(bytes, at: 14) >= 40
-            && ImageFormat.littleEndian32(bytes, at: 30) == 0
     }
 
     /// A 16-bit grayscale PNG as Pillow converts mode "I;16" to RGB: samples above 255 become 255.

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func compositingLeavesOpaqueImagesAlone() throws {
-        for file in ["photo420.jpg", "palette.gif", "gray.png", "image.bmp"] {
+        for file in ["photo420.jpg", "palette.gif", "gray.png", "image.bmp", "bmp32.bmp"] {
             let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: ImageFixtures.path(file))
             #expect(image.pixels == ImageFixtures.bytes("decode/\(file)"), "\(file)")
         }
@@ -38,9 +38,21 @@ import Testing
         #expect(try ImageDecoder().inspect(contentsOf: ImageFixtures.path("photo420.jpg")).size == ImageSize(width: 97, height: 61))
     }
 
-    @Test func truncatedJPEGIsTruncated() {
-        let path = ImageFixtures.path("truncated.jpg")
-        #expect(throws: ImagingError.truncated(file: path, format: .jpeg)) { try ImageDecoder().decode(contentsOf: path) }
+    /// Files Pillow refuses, each refused with its own error.
+    @Test(arguments: [
+        ("truncated.jpg", ImageFormat.jpeg), ("truncated.gif", .gif), ("truncated.bmp", .bmp),
+    ])
+    func truncatedFilesAreTruncated(_ file: String, _ format: ImageFormat) {
+        let path = ImageFixtures.path(file)
+        #expect(throws: ImagingError.truncated(file: path, format: format)) { try ImageDecoder().decode(contentsOf: path) }
+    }
+
+    /// An RLE8 BMP, which Pillow decodes but stb_image cannot: refused, not misread.
+    @Test func rleBMPIsUnsupported() {
+        let path = ImageFixtures.path("rle8.bmp")
+        #expect(throws: ImagingError.unsupported(file: path, format: .bmp, reason: "RLE-compressed BMP")) {
+            try ImageDecoder().decode(contentsOf: path)
+        }
     }
 
     /// A 68-byte PNG declaring 100000×100000 is refused from its header, before any decoding.
@@ -99,7 +111,8 @@ import Testing
     /// `ImagingError`: never a crash or an exit from libjpeg.
     @Test func cutAndDamagedFilesNeverCrash() throws {
         var generator = SplitMix64(seed: 7)
-        for file in ["photo420.jpg", "progressive.jpg", "cmyk.jpg", "rgba.png", "palette.gif", "transparent.gif", "image.bmp", "gray16.png"] {
+        for file in ["photo420.jpg", "progressive.jpg", "cmyk.jpg", "rgba.png", "palette.gif", "transparent.gif",
+                     "image.bmp", "bmp555.bmp", "gray16.png"] {
             let whole = try bytes(file)
             var lengths = Array(stride(from: 0, to: whole.count, by: max(1, whole.count / 40)))
             lengths += [1, 2, 3, 8, 20, whole.count - 1]

@@ -85,6 +85,16 @@ def huge_png():
             + png_chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + png_chunk(b"IEND", b""))
 
 
+def bmp_bytes(width, height, bits, rows, compression=0, masks=b"", palette=b""):
+    """A BMP with a 40-byte info header; `rows` top to bottom (stored bottom-up), unpadded."""
+    stride = ((bits * width + 31) // 32) * 4
+    data = b"".join(r.ljust(stride, b"\0") for r in reversed(rows)) if compression in (0, 3) else b"".join(rows)
+    offset = 14 + 40 + len(masks) + len(palette)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, bits, compression, len(data), 2835, 2835,
+                       len(palette) // 4, 0)
+    return b"BM" + struct.pack("<IHHI", offset + len(data), 0, 0, offset) + info + masks + palette + data
+
+
 def write_images():
     """Writes the test images and returns {file name: bytes}."""
     files = {}
@@ -114,6 +124,18 @@ def write_images():
     files["transparent.gif"] = to_bytes(Image.fromarray(photo(16, 12)).quantize(8), "GIF", transparency=2)
     files["image.bmp"] = to_bytes(Image.fromarray(photo(27, 15)), "BMP")
     files["palette.bmp"] = to_bytes(Image.fromarray(photo(13, 10)).quantize(12), "BMP")
+    # Where stb_image and Pillow differ for BMP: 16-bit scaling, the padding byte of 32-bit BI_RGB.
+    v = RNG.integers(0, 1 << 16, (5, 9), dtype=np.uint16)
+    rows16 = [b"".join(struct.pack("<H", int(x)) for x in row) for row in v]
+    files["bmp555.bmp"] = bmp_bytes(9, 5, 16, [b"".join(struct.pack("<H", int(x) & 0x7FFF) for x in row) for row in v])
+    files["bmp565.bmp"] = bmp_bytes(9, 5, 16, rows16, compression=3,
+                                    masks=struct.pack("<III", 0xF800, 0x07E0, 0x001F))
+    files["bmp32.bmp"] = bmp_bytes(6, 4, 32, [bytes(r.reshape(-1)) for r in RNG.integers(0, 256, (4, 6, 4), dtype=np.uint8)])
+    # RLE8 (2x2, blue over red): Pillow decodes it, stb_image cannot; refused as unsupported.
+    files["rle8.bmp"] = bmp_bytes(2, 2, 8, [b"\x02\x00\x00\x00", b"\x02\x01\x00\x01"], compression=1,
+                                  palette=b"\x00\x00\xff\x00\xff\x00\x00\x00")
+    files["truncated.gif"] = files["palette.gif"][:-5]
+    files["truncated.bmp"] = files["image.bmp"][:-10]
     files["png_named.jpg"] = files["gray.png"]  # the format comes from magic bytes, not the name
     files["huge.png"] = huge_png()
     files["empty.jpg"] = b""
@@ -192,20 +214,24 @@ def main():
     # (tall/square/large.png are RGB PNGs like wide.png and small.png: skipped to keep the fixtures small.)
     decodable = [n for n in files if n.split(".")[0] not in
                  ("truncated", "huge", "empty", "garbage", "corrupt", "tall", "square", "large",
-                  "big", "tallbig")]
+                  "big", "tallbig", "rle8")]
     for name in decodable:
         store.add(f"decode/{name}", decoded(name))
     for name in ("rgba.png", "gray_alpha.png", "palette_trns.png", "transparent.gif"):
         store.add(f"decode_white/{name}", decoded_white(name))
-    for name in ("photo420.jpg", "palette.gif", "gray.png"):  # no alpha: compositing changes nothing
+    for name in ("photo420.jpg", "palette.gif", "gray.png", "bmp32.bmp"):  # no alpha: compositing changes nothing
         assert np.array_equal(decoded_white(name), decoded(name))
-    for name in ("truncated.jpg", "huge.png", "empty.jpg", "garbage.png", "corrupt.png"):
+    for name in ("truncated.jpg", "huge.png", "empty.jpg", "garbage.png", "corrupt.png", "truncated.gif",
+                 "truncated.bmp"):
         try:
             with Image.open(HERE / name) as im:
                 im.load()
             raise AssertionError(f"Pillow decoded {name}")
         except (OSError, SyntaxError, Image.DecompressionBombError, ValueError):
             pass
+
+    with Image.open(HERE / "rle8.bmp") as im:  # Pillow reads it; we refuse it
+        assert np.asarray(im.convert("RGB")).tolist() == [[[0, 0, 255]] * 2, [[255, 0, 0]] * 2]
 
     # Bicubic resizes: up, down, one axis only, extreme ratios.
     resizes = {
