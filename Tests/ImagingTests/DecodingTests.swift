@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func compositingLeavesOpaqueImagesAlone() throws {
-        for file in ["photo420.jpg", "palette.gif", "gray.png", "image.bmp", "bmp32.bmp"] {
+        for file in ["photo420.jpg", "palette.gif", "gray.png", "image.bmp", "bmp32.bmp", "partial_palette.gif"] {
             let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: ImageFixtures.path(file))
             #expect(image.pixels == ImageFixtures.bytes("decode/\(file)"), "\(file)")
         }

@@ -135,6 +135,13 @@ def write_images():
     files["rle8.bmp"] = bmp_bytes(2, 2, 8, [b"\x02\x00\x00\x00", b"\x02\x01\x00\x01"], compression=1,
                                   palette=b"\x00\x00\xff\x00\xff\x00\x00\x00")
     files["truncated.gif"] = files["palette.gif"][:-5]
+    # First frames smaller than the logical screen (background index 5, which Pillow ignores).
+    for name in ("palette.gif", "transparent.gif"):
+        gif = bytearray(files[name])
+        gif[6] += 4
+        gif[8] += 3
+        gif[11] = 5
+        files["partial_" + name] = bytes(gif)
     files["truncated.bmp"] = files["image.bmp"][:-10]
     files["png_named.jpg"] = files["gray.png"]  # the format comes from magic bytes, not the name
     files["huge.png"] = huge_png()
@@ -217,9 +224,9 @@ def main():
                   "big", "tallbig", "rle8")]
     for name in decodable:
         store.add(f"decode/{name}", decoded(name))
-    for name in ("rgba.png", "gray_alpha.png", "palette_trns.png", "transparent.gif"):
+    for name in ("rgba.png", "gray_alpha.png", "palette_trns.png", "transparent.gif", "partial_transparent.gif"):
         store.add(f"decode_white/{name}", decoded_white(name))
-    for name in ("photo420.jpg", "palette.gif", "gray.png", "bmp32.bmp"):  # no alpha: compositing changes nothing
+    for name in ("photo420.jpg", "palette.gif", "gray.png", "bmp32.bmp", "partial_palette.gif"):  # no alpha: compositing changes nothing
         assert np.array_equal(decoded_white(name), decoded(name))
     for name in ("truncated.jpg", "huge.png", "empty.jpg", "garbage.png", "corrupt.png", "truncated.gif",
                  "truncated.bmp"):
