@@ -56,4 +56,16 @@ enum StbDecoder {
         }
         return .corrupt(file: file, format: format, reason: reason)
     }
+
+    /// A 16-bit grayscale PNG as Pillow converts mode "I;16" to RGB: samples above 255 become 255.
+    static func gray16(_ bytes: UnsafeRawBufferPointer, file: String) throws(ImagingError) -> RGBImage {
+        try withGray16(bytes, file: file) { size, samples in
+            RGBImage(width: size.width, height: size.height) { out in
+                for i in 0..<(size.width * size.height) {
+                    let v = UInt8(min(samples[i], 255))
+                    out[3 * i] = v; out[3 * i + 1] = v; out[3 * i + 2] = v
+                }
+            }
+        }
+    }
 }
