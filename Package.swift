@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "LLaVA", targets: ["LLaVA"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -20,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
+        // libjpeg-turbo (Debian libjpeg62-turbo-dev) behind a setjmp-safe C wrapper.
+        .target(name: "CJPEGDecode", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // CPU kernels for 16-bit weights (runtime dispatch to AVX2/F16C/FMA).
         .target(name: "CKernels"),
@@ -30,9 +33,11 @@ let package = Package(
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),
         .target(name: "Tokenizer", dependencies: ["WeightIO", "CJSON"]),
+        .target(name: "Imaging", dependencies: ["Tensors", "CStb", "CJPEGDecode"]),
 
         // Model adapters: the only place that knows checkpoint layouts.
-        .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer"], path: "adapters/LLaVA"),
+        .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging"],
+                path: "adapters/LLaVA"),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
@@ -50,5 +55,6 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "WeightIO"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     ]
 )

@@ -1,0 +1,87 @@
+import Tensors
+
+/// LLaVA-NeXT's "anyres" preprocessing exactly as transformers 5's `LlavaNextImageProcessorPil`:
+/// pick the best pinpoint resolution, resize keeping the aspect ratio (Pillow BICUBIC), pad with
+/// black to the pinpoint, cut row-major tiles, and put the whole image resized to a square first;
+/// every crop then goes through the CLIP preprocessing (a no-op resize and crop at tile size).
+public struct AnyResTiling: Sendable {
+    /// Candidate canvas sizes (transformers' `image_grid_pinpoints`, read as [height, width]).
+    public let pinpoints: [ImageSize]
+    /// Per-crop preprocessing; its crop height is the tile size, its shortest edge the base size.
+    /// Its `padColor` is not used: anyres never pads to a square.
+    public let preprocessor: CLIPPreprocessor
+
+    /// Tiling over `pinpoints` with the crops processed by `preprocessor`.
+    public init(pinpoints: [ImageSize], preprocessor: CLIPPreprocessor) throws(ImagingError) {
+        guard !pinpoints.isEmpty, pinpoints.allSatisfy({ $0.width > 0 && $0.height > 0 }) else {
+            throw .invalidArgument("anyres needs at least one positive pinpoint, got \(pinpoints)")
+        }
+        self.pinpoints = pinpoints
+        self.preprocessor = preprocessor
+    }
+
+    /// The side of a tile (transformers' `patch_size`: the crop height).
+    public var tileSize: Int { preprocessor.cropSize.height }
+
+    /// transformers' `select_best_resolution`: the pinpoint keeping the most of the image's pixels
+    /// (`int(W·s)·int(H·s)` with `s = min(pw/W, ph/H)`, at most W·H), ties broken by the least
+    /// wasted area, then by order.
+    public static func bestResolution(for size: ImageSize, among pinpoints: [ImageSize]) -> ImageSize {
+        var best = pinpoints[0], bestEffective = 0, bestWaste = Int.max
+        let width = Double(size.width), height = Double(size.height)
+        for candidate in pinpoints {
+            let scale = min(Double(candidate.width) / width, Double(candidate.height) / height)
+            let effective = min(Int(width * scale) * Int(height * scale), size.width * size.height)
+            let waste = candidate.width * candidate.height - effective
+            if effective > bestEffective || (effective == bestEffective && waste < bestWaste) {
+                best = candidate
+                bestEffective = effective
+                bestWaste = waste
+            }
+        }
+        return best
+    }
+
+    /// transformers' `get_patch_output_size`: `size` scaled to fit `target` keeping its aspect, the
+    /// free side `min(ceil(side · scale), target side)`, in double and in that order.
+    public static func aspectFitSize(of size: ImageSize, in target: ImageSize) -> ImageSize {
+        let scaleW = Double(target.width) / Double(size.width)
+        let scaleH = Double(target.height) / Double(size.height)
+        if scaleW < scaleH {
+            return ImageSize(width: target.width, height: min(Int((Double(size.height) * scaleW).rounded(.up)), target.height))
+        }
+        return ImageSize(width: min(Int((Double(size.width) * scaleH).rounded(.up)), target.width), height: target.height)
+    }
+
+    /// The uint8 crops before normalisation: `[base] + tiles` (row-major), each `tileSize` square
+    /// after the per-crop resize and centre crop.
+    public func crops(_ image: RGBImage) -> [RGBImage] {
+        let canvas = Self.bestResolution(for: image.size, among: pinpoints)
+        let fitted = image.resized(to: Self.aspectFitSize(of: image.size, in: canvas))
+        let padded = fitted.padded(to: canvas, x: (canvas.width - fitted.width) / 2,
+                                   y: (canvas.height - fitted.height) / 2)
+        let side = preprocessor.shortestEdge
+        var crops = [image.resized(width: side, height: side)]
+        let tile = tileSize
+        for top in stride(from: 0, to: canvas.height, by: tile) {
+            for left in stride(from: 0, to: canvas.width, by: tile) {
+                // numpy slicing: tiles at the right or bottom edge may be partial.
+                crops.append(padded.cropped(x: left, y: top, width: min(tile, canvas.width - left),
+                                            height: min(tile, canvas.height - top)))
+            }
+        }
+        return crops.map { preprocessor.resizedAndCropped($0, padding: false) }
+    }
+
+    /// `pixel_values` for one image: `[1 + tiles, 3, cropHeight, cropWidth]`.
+    public func pixelValues(_ image: RGBImage) -> Tensor {
+        let crops = crops(image)
+        let size = preprocessor.cropSize
+        let perCrop = 3 * size.width * size.height
+        var tensor = Tensor(zeros: [crops.count, 3, size.height, size.width])
+        for (index, crop) in crops.enumerated() {
+            preprocessor.write(crop, into: &tensor, at: index * perCrop)
+        }
+        return tensor
+    }
+}
