@@ -34,9 +34,9 @@ public struct LLaVAConfig: Sendable {
     /// For the original layout: the `mm_vision_tower` entry (a Hub id or a path).
     public var visionTowerReference: String?
 
-    /// Reads `config.json` of `folder`; for the original layout the vision config is read from
-    /// `visionFolder` (the separate CLIP checkpoint) when the tower is not inside the checkpoint.
-    public init(folder: String, visionFolder: String?) throws {
+    /// Reads `config.json` of `folder`. The original layout's config has no vision config:
+    /// `originalVision` supplies it (from the separate CLIP folder, or inferred from the weights).
+    public init(folder: String, originalVision: () throws -> JSON) throws {
         let path = folder + "/config.json"
         guard FileManager.default.fileExists(atPath: path) else { throw LLaVAError.missingFile(path: folder, what: "config.json") }
         let json = try JSON.parse(contentsOf: path)
@@ -69,15 +69,7 @@ public struct LLaVAConfig: Sendable {
         } else if let tower = try field({ try json.string("mm_vision_tower") }) {
             text = try LlamaConfig(json: json, source: path)
             visionTowerReference = tower
-            guard let visionFolder else {
-                throw LLaVAError.missingFile(path: folder, what: "the CLIP vision tower '\(tower)' (pass --vision-tower DIR)")
-            }
-            let clipPath = visionFolder + "/config.json"
-            guard FileManager.default.fileExists(atPath: clipPath) else {
-                throw LLaVAError.missingFile(path: visionFolder, what: "config.json of the CLIP vision tower")
-            }
-            let clip = try JSON.parse(contentsOf: clipPath)
-            vision = try CLIPVisionConfig(json: clip["vision_config"] ?? clip, source: clipPath)
+            vision = try CLIPVisionConfig(json: originalVision(), source: "vision tower of \(folder)")
             imageTokenIndex = nil
             featureLayer = try field { try json.int("mm_vision_select_layer") } ?? -2
             let feature = try field { try json.string("mm_vision_select_feature") } ?? "patch"
