@@ -47,7 +47,7 @@ public struct LlamaModel: Sendable {
     /// size (llava-hf pads it beyond `vocab_size`); the head must match it.
     public init(_ store: WeightStore, config: LlamaConfig, names: WeightNames = .causalLM()) throws {
         let d = config.hiddenSize
-        let vocabulary = store.entry(names.embedTokens)?.shape.first ?? config.vocabularySize
+        let vocabulary = store.info(names.embedTokens)?.shape.first ?? config.vocabularySize
         embedTokens = try store.tensor(names.embedTokens, shape: [vocabulary, d])
         layers = try (0..<config.layerCount).map {
             try LlamaDecoderLayer(store, prefix: "\(names.layerPrefix).\($0)", config: config)

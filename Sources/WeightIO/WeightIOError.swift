@@ -11,6 +11,8 @@ public indirect enum WeightIOError: Error, CustomStringConvertible, Equatable {
     case byteCountMismatch(path: String, tensor: String, expected: Int, actual: Int)
     case layoutGapOrOverlap(path: String, tensor: String, expectedBegin: Int, actualBegin: Int)
     case dataSizeMismatch(path: String, dataEnd: Int, dataAreaSize: Int)
+    case zip(path: String, problem: ZipProblem)
+    case torch(path: String, problem: TorchProblem)
     case invalidJSON(source: String, reason: String)
     case duplicateKey(source: String, key: String)
     case jsonField(path: String, expected: String, found: String)
@@ -67,8 +69,10 @@ public indirect enum WeightIOError: Error, CustomStringConvertible, Equatable {
         case let .unsafeShardName(path, shard): return "\(path): shard name '\(shard)' is not a bare file name"
         case let .missingShard(path, shard): return "\(path): shard '\(shard)' does not exist"
         case let .tensorInTwoShards(tensor, first, second): return "tensor '\(tensor)' is stored in two shards: \(first) and \(second)"
-        case let .noWeights(path): return "\(path): no safetensors weights found (expected model.safetensors, model.safetensors.index.json or *.safetensors)"
+        case let .noWeights(path): return "\(path): no weights found (expected model.safetensors, model.safetensors.index.json, *.safetensors, pytorch_model.bin.index.json or pytorch_model.bin)"
         case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
+        case let .zip(path, problem): return "\(path): \(problem)"
+        case let .torch(path, problem): return "\(path): PyTorch checkpoint: \(problem)"
         }
     }
 }
