@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PyramidDrop", targets: ["PyramidDrop"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "LLaVA", targets: ["LLaVA"]),
+        .library(name: "LLaVANeXT", targets: ["LLaVANeXT"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
@@ -38,10 +39,11 @@ let package = Package(
         // Model adapters: the only place that knows checkpoint layouts.
         .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging"],
                 path: "adapters/LLaVA"),
+        .target(name: "LLaVANeXT", dependencies: ["Tensors", "Imaging", "Transformer", "LLaVA"], path: "adapters/LLaVANeXT"),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
-            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "LLaVA",
+            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -51,7 +53,7 @@ let package = Package(
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
-        .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "TestSupport"]),
+        .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVANeXT", "Imaging", "Tokenizer", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "WeightIO"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),

@@ -1,0 +1,21 @@
+import Imaging
+import LLaVA
+import LLaVANeXT
+import Tokenizer
+
+/// Loads a LLaVA checkpoint folder of any supported layout and version into a pipeline: the
+/// model, its tokenizer, and the image encoder its config asks for (anyres → LLaVA-NeXT).
+enum ModelLoading {
+    static func pipeline(folder: String, visionTower: String?) throws -> LLaVAPipeline {
+        let model = try LLaVAModel(folder: folder, visionTower: visionTower)
+        let tokenizer = try Tokenizer(folder: folder)
+        let encoder: any ImageEncoder = model.config.aspectMode == .anyres ? try AnyResEncoder(model: model) : try SingleCropEncoder(model: model)
+        return LLaVAPipeline(model: model, tokenizer: tokenizer, encoder: encoder)
+    }
+
+    /// How images are decoded for this checkpoint: llava-hf processors (transformers 5) composite
+    /// transparency onto white; the original repository's `convert("RGB")` drops alpha.
+    static func imageDecoder(for model: LLaVAModel) -> ImageDecoder {
+        ImageDecoder(alpha: model.layout == .original ? .drop : .compositeOnWhite)
+    }
+}

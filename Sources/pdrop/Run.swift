@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import LLaVA
+import PyramidDrop
+import Tensors
+import Transformer
+import WeightIO
+
+/// `pdrop run`: answer a question about an image with a LLaVA model, dropping image tokens with
+/// PyramidDrop (default), FastV, or not at all.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a LLaVA model on an image and a prompt, with PyramidDrop.")
+
+    @Option(help: "Model folder (llava-hf, newer transformers or original LLaVA layout; LLaVA-1.5 or NeXT).")
+    var model: String
+
+    @Option(help: "Image file (JPEG, PNG, BMP or GIF).")
+    var image: String
+
+    @Option(help: "The question (the template adds <image> unless it is already in the text).")
+    var prompt: String
+
+    @Option(help: "Chat template: auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct or raw.")
+    var template = "auto"
+
+    @Option(help: "The separate CLIP folder of an original LLaVA-1.5 checkpoint.")
+    var visionTower: String?
+
+    @Option(help: "Upper bound on generated tokens.")
+    var maxNewTokens = 128
+
+    @Option(help: "Sampling temperature (0: greedy).")
+    var temperature: Float = 0
+
+    @Option(help: "Nucleus sampling mass.")
+    var topP: Float = 1
+
+    @Option(help: "Sampling seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Token dropping: pdrop, fastv or none.")
+    var drop = "pdrop"
+
+    @Option(help: "PyramidDrop stage boundaries, e.g. 8,16,24 (default: the quarter points of the model's depth).")
+    var layers: String?
+
+    @Option(help: "PyramidDrop λ: the fraction kept at each stage.")
+    var ratio = 0.5
+
+    @Option(help: "FastV: the layer before which tokens are dropped.")
+    var fastvK = 2
+
+    @Option(help: "FastV: the fraction of image tokens dropped.")
+    var fastvRatio = 0.5
+
+    @Option(help: "Write prefill_logits [vocab] F32 and generated_ids [n] I64 to this safetensors file.")
+    var logitsOut: String?
+
+    @Option(help: "Write the drop trace (kept image tokens per stage, tokens per layer, FLOPs, timings) as JSON.")
+    var traceOut: String?
+
+    @Flag(help: "Print one JSON object instead of streaming the answer.")
+    var json = false
+
+    func validate() throws {
+        guard ["pdrop", "fastv", "none"].contains(drop) else { throw ValidationError("--drop must be pdrop, fastv or none") }
+        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
+        guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
+        if let layers, Self.parseLayers(layers) == nil { throw ValidationError("--layers must be comma-separated integers, e.g. 8,16,24") }
+    }
+
+    static func parseLayers(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return parts.isEmpty || parts.contains(nil) ? nil : parts.compactMap { $0 }
+    }
+
+    func run() throws {
+        let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower)
+        let llava = pipeline.model
+        let picture = try ModelLoading.imageDecoder(for: llava).decode(contentsOf: image)
+        let chosen = template == "auto" ? llava.defaultTemplate : try PromptTemplate(name: template)
+        let visionStart = Date()
+        let (ids, state) = try pipeline.prompt(text: try chosen.render(prompt), images: [picture])
+        let visionSeconds = Date().timeIntervalSince(visionStart)
+        let policy = try DropPolicy(name: drop, layerCount: llava.config.text.layerCount, layers: layers.flatMap(Self.parseLayers),
+                                    ratio: ratio, fastVK: fastvK, fastVRatio: fastvRatio)
+        let wrapper = try PyramidWrapper(layers: llava.language.decoderLayers, schedule: policy.schedule, ranker: policy.ranker)
+        let options = GenerationOptions(maxNewTokens: maxNewTokens, stopTokenIDs: pipeline.stopTokenIDs,
+                                        sampler: Sampler(temperature: temperature, topP: topP, seed: seed),
+                                        eligibleVocabulary: pipeline.eligibleVocabulary)
+        var stream = pipeline.tokenizer.streamingDecoder()
+        let result = try Generator(model: llava.language, wrapper: wrapper).generate(prompt: state, options: options) { id in
+            if !json, let piece = stream.next(id) {
+                FileHandle.standardOutput.write(Data(piece.utf8))
+            }
+            return true
+        }
+        let answer = pipeline.tokenizer.decode(result.tokens)
+        if !json { print("") }
+        let report = RunReport(result: result, promptTokens: state.count, policy: policy, config: llava.config.text,
+                               visionSeconds: visionSeconds)
+        if let logitsOut {
+            try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),
+                                         ("generated_ids", Tensor(shape: [result.tokens.count], integers: result.tokens))], to: logitsOut)
+        }
+        if let traceOut { try FileBytes.writeAtomically(Array((report.trace.serialized(pretty: true) + "\n").utf8), to: traceOut) }
+        if json {
+            print(JSON.object(["text": .string(answer), "generated_ids": .array(result.tokens.map { .int($0) }),
+                               "prompt_tokens": .int(ids.count), "trace": report.trace]).serialized())
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import TestSupport
+import Testing
+import WeightIO
+
+/// `pdrop run` on the tiny LLaVA-1.5 checkpoint against transformers' outputs for the same image
+/// and prompt (Tests/Fixtures/llava/make_llava_fixtures.py).
+@Suite struct RunCommandTests {
+    static let folder = Fixtures.path("llava")
+    static let question = "What is shown in this picture?"
+
+    static func run(_ extra: [String], model: String = "tiny-llava-hf") throws -> (CommandRunner.Output, SafeTensorsFile, JSON) {
+        let scratch = try TemporaryDirectory()
+        let logits = scratch.path("logits.safetensors"), trace = scratch.path("trace.json")
+        let out = try CommandRunner.run(["run", "--model", folder + "/" + model, "--image", folder + "/sample.png",
+                                         "--prompt", question, "--logits-out", logits, "--trace-out", trace] + extra)
+        #expect(out.status == 0, "\(out.stderr)")
+        return (out, try SafeTensorsFile(path: logits), try JSON.parse(contentsOf: trace))
+    }
+
+    /// Expected greedy ids up to and including the first EOS (2), where `pdrop run` stops.
+    static func untilEOS(_ ids: [Int]) -> [Int] {
+        ids.firstIndex(of: 2).map { Array(ids[...$0]) } ?? ids
+    }
+
+    @Test func noDropMatchesTransformers() throws {
+        let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
+        let (_, logits, trace) = try Self.run(["--drop", "none", "--max-new-tokens", "16"])
+        #expect(maxAbsDiff(try logits.tensor("prefill_logits").floats, try expected.tensor("logits_last").floats) <= 1e-4)
+        #expect(try logits.tensor("generated_ids").dtype == .i64)
+        #expect(try logits.tensor("generated_ids").integers == Self.untilEOS(try expected.tensor("greedy_ids").integers))
+        #expect(try trace.requireInt("image_tokens") == 64)
+        #expect(try trace.requireArray("stages").isEmpty)
+    }
+
+    /// Default PyramidDrop on an 8-layer model: boundaries at the quarter points [2, 4, 6], λ 0.5.
+    @Test func pyramidDropMatchesTheReference() throws {
+        let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
+        let (_, logits, trace) = try Self.run(["--max-new-tokens", "8"])
+        let stages = try trace.requireArray("stages")
+        #expect(stages.count == 3)
+        for (s, stage) in stages.enumerated() {
+            #expect(try stage.requireInt("layer") == [2, 4, 6][s])
+            #expect(try stage.requireArray("kept").compactMap(\.intValue) == (try expected.tensor("pdrop_kept_\(s)").integers))
+        }
+        #expect(maxAbsDiff(try logits.tensor("prefill_logits").floats, try expected.tensor("pdrop_logits").floats) <= 1e-4)
+        #expect(try logits.tensor("generated_ids").integers == Self.untilEOS(try expected.tensor("pdrop_greedy").integers))
+        #expect(try trace.requireArray("image_tokens_per_layer").compactMap(\.intValue) == [64, 64, 32, 32, 16, 16, 8, 8])
+        let flops = try trace.requireObject("flops")
+        #expect(flops["paper"]!.doubleValue! < flops["paper_vanilla"]!.doubleValue!)
+    }
+
+    @Test func fastVMatchesTheReference() throws {
+        let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
+        let (_, logits, trace) = try Self.run(["--drop", "fastv", "--max-new-tokens", "8"])
+        #expect(try trace.requireArray("stages")[0].requireArray("kept").compactMap(\.intValue) == (try expected.tensor("fastv_kept_0").integers))
+        #expect(maxAbsDiff(try logits.tensor("prefill_logits").floats, try expected.tensor("fastv_logits").floats) <= 1e-4)
+    }
+
+    @Test func jsonOutput() throws {
+        let (out, _, _) = try Self.run(["--json", "--max-new-tokens", "4"])
+        let json = try JSON.parse(out.stdout, source: "stdout")
+        #expect(try json.requireInt("prompt_tokens") > 0)
+        #expect(try json.string("text") != nil)
+    }
+
+    @Test func errorsAreOneLine() throws {
+        let model = Self.folder + "/tiny-llava-hf"
+        let badImage = try CommandRunner.run(["run", "--model", model, "--image", Self.folder + "/expected.safetensors", "--prompt", "x"])
+        #expect(badImage.status == 1 && badImage.stderr.split(separator: "\n").count == 1 && badImage.stderr.contains("expected.safetensors"))
+        let badLayers = try CommandRunner.run(["run", "--model", model, "--image", Self.folder + "/sample.png", "--prompt", "x", "--layers", "8,16,24"])
+        #expect(badLayers.status == 1 && badLayers.stderr.contains("outside 1..<8"))
+        let usage = try CommandRunner.run(["run", "--model", model, "--image", Self.folder + "/sample.png", "--prompt", "x", "--drop", "magic"])
+        #expect(usage.status == 64)
+        let noModel = try CommandRunner.run(["run", "--model", "/nonexistent", "--image", Self.folder + "/sample.png", "--prompt", "x"])
+        #expect(noModel.status == 1 && noModel.stderr.contains("/nonexistent"))
+    }
+}

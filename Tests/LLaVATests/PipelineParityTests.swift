@@ -1,0 +1,60 @@
+import Imaging
+import LLaVA
+import PyramidDrop
+import Tensors
+import TestSupport
+import Testing
+import Tokenizer
+import Transformer
+import WeightIO
+
+/// The whole LLaVA-1.5 pipeline from files — our tokenizer, image decoding and preprocessing —
+/// against what transformers' LlavaProcessor (CLIPImageProcessorPil) and
+/// LlavaForConditionalGeneration produced from the same image and prompt.
+@Suite struct PipelineParityTests {
+    static let folder = Fixtures.path("llava")
+
+    static func pipeline(_ name: String) throws -> LLaVAPipeline {
+        let model = try LLaVAModel(folder: folder + "/" + name)
+        return LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: model.folder), encoder: try SingleCropEncoder(model: model))
+    }
+
+    @Test(arguments: ["tiny-llava-hf", "tiny-llava-hf-new"])
+    func promptFromFilesMatchesTheProcessor(name: String) throws {
+        let pipeline = try Self.pipeline(name)
+        let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
+        let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: Self.folder + "/sample.png")
+        // The preprocessed pixels are the processor's.
+        let pixels = try pipeline.model.clipPreprocessor().pixelValues(image)
+        #expect(maxAbsDiff(pixels.floats, try expected.tensor("pixel_values").floats) <= 1e-6)
+        // The prompt ids, with the image slot expanded, are the processor's.
+        let text = try pipeline.model.defaultTemplate.render("What is shown in this picture?")
+        let (ids, state) = try pipeline.prompt(text: text, images: [image])
+        let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: pipeline.model.config.imageTokenIndex!, count: 64) : [$0] }
+        #expect(expanded == (try expected.tensor("input_ids").integers))
+        let wrapper = try PyramidWrapper(layers: pipeline.model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
+            .generate(prompt: state, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: [], eligibleVocabulary: pipeline.eligibleVocabulary))
+        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("logits_last").floats) <= 1e-4)
+        #expect(result.tokens == (try expected.tensor("greedy_ids").integers))
+    }
+
+    /// The original layout end to end: the llava_v1 template, chunked tokenisation around the
+    /// −200 marker, pad-to-square preprocessing, the CLIP tower from the folder named by
+    /// mm_vision_tower.
+    @Test func originalLayoutFromFiles() throws {
+        let pipeline = try Self.pipeline("tiny-llava-original")
+        let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
+        let image = try ImageDecoder(alpha: .drop).decode(contentsOf: Self.folder + "/sample.png")
+        let pixels = try pipeline.model.clipPreprocessor().pixelValues(image)
+        #expect(maxAbsDiff(pixels.floats, try expected.tensor("original_pixel_values").floats) <= 1e-6)
+        #expect(pipeline.model.defaultTemplate == .llavaV1)
+        let text = try pipeline.model.defaultTemplate.render("What is shown in this picture?")
+        let (ids, state) = try pipeline.prompt(text: text, images: [image])
+        #expect(ids == (try expected.tensor("original_ids_marked").integers))
+        let wrapper = try PyramidWrapper(layers: pipeline.model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
+            .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
+        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)
+    }
+}

@@ -1,0 +1,66 @@
+import Imaging
+import LLaVA
+import Tensors
+import Transformer
+
+/// LLaVA-NeXT's image encoder: the image is tiled at the best pinpoint resolution (plus a base
+/// crop of the whole image), every crop goes through the vision tower and projector, and the
+/// features are packed spatially with `image_newline` after each row (see `FeaturePacking`).
+/// PyramidDrop treats the whole packed block — base, grid and newlines — as one candidate pool.
+public struct AnyResEncoder: ImageEncoder {
+    public let model: LLaVAModel
+    public let tiling: AnyResTiling
+    /// `[textHidden]`, appended after every row of the grid.
+    public let imageNewline: Tensor
+    public let rounding: FeaturePacking.Rounding
+
+    public init(model: LLaVAModel) throws {
+        guard !model.config.gridPinpoints.isEmpty else {
+            throw LLaVAError.invalidConfig(path: model.folder + "/config.json", reason: "anyres needs image_grid_pinpoints")
+        }
+        guard model.config.selection == .patches else {
+            throw LLaVAError.invalidConfig(path: model.folder + "/config.json", reason: "anyres packing needs the 'default' (patch) feature selection")
+        }
+        self.model = model
+        let pinpoints = model.config.gridPinpoints.map { ImageSize(width: $0.width, height: $0.height) }
+        do {
+            tiling = try AnyResTiling(pinpoints: pinpoints, preprocessor: try model.clipPreprocessor())
+        } catch let error as ImagingError {
+            throw LLaVAError.invalidConfig(path: model.folder + "/config.json", reason: "\(error)")
+        }
+        imageNewline = try model.weights.tensor(model.layout.imageNewline, shape: [model.config.text.hiddenSize])
+        rounding = model.layout == .original ? .truncated : .roundedToSevenDecimals
+    }
+
+    /// Tiles per column and row for an image of `size`.
+    public func grid(for size: ImageSize) -> (rows: Int, columns: Int) {
+        let best = AnyResTiling.bestResolution(for: size, among: tiling.pinpoints)
+        return (best.height / tiling.tileSize, best.width / tiling.tileSize)
+    }
+
+    public func tokenCount(for size: ImageSize) -> Int {
+        let (rows, columns) = grid(for: size)
+        return FeaturePacking.tokenCount(imageHeight: size.height, imageWidth: size.width, gridRows: rows, gridColumns: columns,
+                                         side: model.config.vision.gridSize, rounding: rounding)
+    }
+
+    public func features(for image: RGBImage) throws -> Tensor {
+        let pixels = tiling.pixelValues(image)                          // [1 + tiles, 3, S, S]
+        let (rows, columns) = grid(for: image.size)
+        let cropShape = Array(pixels.shape.dropFirst())
+        let cropSize = cropShape.reduce(1, *)
+        guard pixels.shape[0] == 1 + rows * columns else {
+            throw LLaVAError.imageTokenMismatch(slots: 1 + rows * columns, features: pixels.shape[0])
+        }
+        let values = pixels.floats
+        let crops = (0..<pixels.shape[0]).map { i in
+            model.imageFeatures(Tensor(shape: cropShape, values: Array(values[(i * cropSize)..<((i + 1) * cropSize)])))
+        }
+        let packed = FeaturePacking.pack(crops: crops, gridRows: rows, gridColumns: columns, side: model.config.vision.gridSize,
+                                         imageHeight: image.height, imageWidth: image.width, newline: imageNewline, rounding: rounding)
+        guard packed.shape[0] == tokenCount(for: image.size) else {
+            throw LLaVAError.imageTokenMismatch(slots: tokenCount(for: image.size), features: packed.shape[0])
+        }
+        return packed
+    }
+}
