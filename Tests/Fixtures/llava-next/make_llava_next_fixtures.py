@@ -10,7 +10,7 @@ Writes next to this script:
   tiny-next-mistral/    llava-hf newer prefixes (model.language_model.*), Mistral text model (GQA, 2 KV heads, θ 1e6)
   tiny-next-original/   liuhaotian v1.6 layout (vision tower inside, pinpoints as (w, h), model.image_newline)
   expected.safetensors  per image: ids, pixel crops, image size, logits, greedy ids; PyramidDrop kept indices
-The vision tower is 56×56 with 14×14 patches (16 features per tile); pinpoints are the standard ones
+The vision tower is 56×56 with 14×14 patches (16 features per tile), 64 wide with one head; pinpoints are the standard ones
 scaled from 336 to 56.
 """
 import copy
@@ -85,7 +85,9 @@ def build(kind, tokenizer, images, exp):
                   rms_norm_eps=1e-5, max_position_embeddings=1024, pad_token_id=pad_id, bos_token_id=1, eos_token_id=2)
     text = (LlamaConfig(num_key_value_heads=4, **common) if kind == "vicuna"
             else MistralConfig(num_key_value_heads=2, rope_theta=1e6, sliding_window=None, **common))
-    vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
+    # One 64-wide head, as OpenAI CLIP's head size: the original layout's tower config is inferred from
+    # the weights at 64 per head (its config.json names a Hub model instead of carrying the config).
+    vision = CLIPVisionConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=1,
                               image_size=TILE, patch_size=PATCH, projection_dim=32, hidden_act="quick_gelu")
     config = LlavaNextConfig(text_config=text, vision_config=vision, image_token_index=image_id, pad_token_id=pad_id,
                              image_grid_pinpoints=PINPOINTS, vision_feature_layer=-2,
@@ -160,7 +162,7 @@ def main():
     folder = os.path.join(HERE, "tiny-next-original")
     flat = {k: v for k, v in config.text_config.to_dict().items() if k != "pad_token_id"}
     flat.update({"architectures": ["LlavaLlamaForCausalLM"], "model_type": "llava", "mm_vision_tower": "openai/clip-vit-tiny",
-                 "mm_hidden_size": 32, "mm_projector_type": "mlp2x_gelu", "mm_vision_select_layer": -2,
+                 "mm_hidden_size": 64, "mm_projector_type": "mlp2x_gelu", "mm_vision_select_layer": -2,
                  "mm_vision_select_feature": "patch", "image_aspect_ratio": "anyres", "mm_patch_merge_type": "spatial_unpad",
                  "image_grid_pinpoints": [[w, h] for h, w in PINPOINTS], "image_size": TILE})
     save(folder, original_layout(state), flat)

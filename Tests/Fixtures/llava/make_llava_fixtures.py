@@ -117,6 +117,7 @@ def hub_layout(state):
         k = k.replace("model.vision_tower.", "vision_tower.vision_model.", 1)
         k = k.replace("model.multi_modal_projector.", "multi_modal_projector.", 1)
         k = "language_model.lm_head.weight" if k == "lm_head.weight" else k
+        k = "image_newline" if k == "model.image_newline" else k
         out[k] = v
     return out
 
