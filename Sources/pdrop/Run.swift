@@ -70,6 +70,15 @@ struct Run: ParsableCommand {
         if let layers, Self.parseLayers(layers) == nil { throw ValidationError("--layers must be comma-separated integers, e.g. 8,16,24") }
     }
 
+    /// One line for stderr: image tokens kept per stage, prefill time, decode speed.
+    static func statsLine(_ result: GenerationResult) -> String {
+        let trace = result.trace
+        let kept = ([trace.imageTokens] + trace.stages.map(\.kept.count)).map(String.init).joined(separator: " → ")
+        let rate = result.decodeSeconds > 0 ? Double(result.tokens.count) / result.decodeSeconds : 0
+        return String(format: "[pdrop] image tokens %@; prefill %.3f s; %d tokens at %.1f tokens/s",
+                      kept, result.prefillSeconds, result.tokens.count, rate)
+    }
+
     static func parseLayers(_ text: String) -> [Int]? {
         let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         return parts.isEmpty || parts.contains(nil) ? nil : parts.compactMap { $0 }
@@ -98,6 +107,7 @@ struct Run: ParsableCommand {
         }
         let answer = pipeline.tokenizer.decode(result.tokens)
         if !json { print("") }
+        FileHandle.standardError.write(Data((Self.statsLine(result) + "\n").utf8))
         let report = RunReport(result: result, promptTokens: state.count, policy: policy, config: llava.config.text,
                                visionSeconds: visionSeconds)
         if let logitsOut {

@@ -74,5 +74,22 @@ import WeightIO
         #expect(usage.status == 64)
         let noModel = try CommandRunner.run(["run", "--model", "/nonexistent", "--image", Self.folder + "/sample.png", "--prompt", "x"])
         #expect(noModel.status == 1 && noModel.stderr.contains("/nonexistent"))
+        let noSlot = try CommandRunner.run(["run", "--model", model, "--image", Self.folder + "/sample.png", "--prompt", "no image here",
+                                            "--template", "raw"])
+        #expect(noSlot.status == 1 && noSlot.stderr.contains("<image>") && noSlot.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// A checkpoint missing one tensor names it.
+    @Test func missingTensorIsNamed() throws {
+        let scratch = try TemporaryDirectory()
+        let source = try WeightStore(path: Self.folder + "/tiny-llava-hf")
+        let dropped = "language_model.model.layers.3.mlp.up_proj.weight"
+        try SafeTensorsWriter.write(try source.names.filter { $0 != dropped }.map { ($0, try source.tensor($0)) },
+                                    to: scratch.path("model.safetensors"))
+        for file in ["config.json", "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json"] {
+            try FileManager.default.copyItem(atPath: Self.folder + "/tiny-llava-hf/" + file, toPath: scratch.path(file))
+        }
+        let out = try CommandRunner.run(["run", "--model", scratch.path, "--image", Self.folder + "/sample.png", "--prompt", "x"])
+        #expect(out.status == 1 && out.stderr.contains(dropped) && out.stderr.split(separator: "\n").count == 1)
     }
 }
