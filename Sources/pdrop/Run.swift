@@ -60,6 +60,9 @@ struct Run: ParsableCommand {
     @Option(help: "Write the drop trace (kept image tokens per stage, tokens per layer, FLOPs, timings) as JSON.")
     var traceOut: String?
 
+    @Option(help: "Write a PNG of the image patches kept at each stage (one column per stage).")
+    var mapOut: String?
+
     @Flag(help: "Print one JSON object instead of streaming the answer.")
     var json = false
 
@@ -113,6 +116,10 @@ struct Run: ParsableCommand {
         if let logitsOut {
             try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),
                                          ("generated_ids", Tensor(shape: [result.tokens.count], integers: result.tokens))], to: logitsOut)
+        }
+        if let mapOut {
+            let map = KeptTokenMap.render(pipeline.encoder.geometry(for: picture), stages: result.trace.stages.map(\.kept))
+            try FileBytes.writeAtomically(try map.pngData(), to: mapOut)
         }
         if let traceOut { try FileBytes.writeAtomically(Array((report.trace.serialized(pretty: true) + "\n").utf8), to: traceOut) }
         if json {

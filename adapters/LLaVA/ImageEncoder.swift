@@ -11,6 +11,8 @@ public protocol ImageEncoder: Sendable {
     func tokenCount(for size: ImageSize) -> Int
     /// Image-token embeddings `[tokenCount(for: image.size), textHidden]`.
     func features(for image: RGBImage) throws -> Tensor
+    /// The pictures the tower saw and each image token's patch on them, for kept-token maps.
+    func geometry(for image: RGBImage) -> TokenGeometry
 }
 
 /// LLaVA-1.5: one crop (centre-cropped for llava-hf, padded to a square first for the original

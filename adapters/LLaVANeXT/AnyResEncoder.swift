@@ -63,4 +63,36 @@ public struct AnyResEncoder: ImageEncoder {
         }
         return packed
     }
+
+    /// The base crop and the high-resolution canvas (the tiles put back together); base tokens
+    /// cover the base crop's patches, grid tokens the unpadded part of the canvas, row
+    /// separators nothing.
+    public func geometry(for image: RGBImage) -> TokenGeometry {
+        let crops = tiling.crops(image)
+        let (rows, columns) = grid(for: image.size)
+        let tile = tiling.tileSize, side = model.config.vision.gridSize, patch = tile / side
+        let canvasWidth = columns * tile
+        var canvas = RGBImage(width: canvasWidth, height: rows * tile)
+        canvas.withUnsafeMutablePixels { out in
+            for (t, crop) in crops.dropFirst().enumerated() {
+                let (tileRow, tileColumn) = t.quotientAndRemainder(dividingBy: columns)
+                for y in 0..<tile {
+                    let o = ((tileRow * tile + y) * canvasWidth + tileColumn * tile) * 3
+                    crop.pixels.withUnsafeBufferPointer { src in
+                        for i in 0..<(tile * 3) { out[o + i] = src[y * tile * 3 + i] }
+                    }
+                }
+            }
+        }
+        let size = FeaturePacking.unpaddedSize(rows: rows * side, columns: columns * side, imageHeight: image.height,
+                                               imageWidth: image.width, rounding: rounding)
+        var regions = TokenGeometry.grid(side: side, patch: patch, canvas: 0)
+        for r in size.top..<(size.top + size.rows) {
+            for c in size.left..<(size.left + size.columns) {
+                regions.append(.init(canvas: 1, x: c * patch, y: r * patch, width: patch, height: patch))
+            }
+            regions.append(nil)
+        }
+        return TokenGeometry(canvases: [crops[0], canvas], regions: regions)
+    }
 }

@@ -1,0 +1,50 @@
+import Imaging
+
+/// Draws which image patches survived each PyramidDrop stage: one column of panels per stage (the
+/// first shows every token), each column holding the token canvases top to bottom; patches whose
+/// token was dropped — and pixels no token covers — are dimmed to a quarter of their brightness,
+/// kept patches are shown as they are. Columns are separated by a dark gap.
+public enum KeptTokenMap {
+    /// Gap between columns and between canvases, in pixels.
+    public static let gap = 8
+    /// Brightness of dropped patches (numerator over 4).
+    static let dimmedQuarters = 1
+
+    /// The map for `stages` (kept token indices into the image tokens, one list per stage) of an
+    /// image whose tokens `geometry` describes. The first column shows all tokens as kept.
+    public static func render(_ geometry: TokenGeometry, stages: [[Int]]) -> RGBImage {
+        let columnWidth = geometry.canvases.map(\.width).max() ?? 0
+        let columnHeight = geometry.canvases.map(\.height).reduce(0, +) + gap * (geometry.canvases.count - 1)
+        let columns = [Array(geometry.regions.indices)] + stages
+        let mapWidth = columns.count * columnWidth + gap * (columns.count - 1)
+        var map = RGBImage(width: mapWidth, height: columnHeight, color: RGB(24, 24, 24))
+        map.withUnsafeMutablePixels { out in
+            for (c, kept) in columns.enumerated() {
+                let keptSet = Set(kept)
+                var top = 0
+                for (k, canvas) in geometry.canvases.enumerated() {
+                    var bright = [Bool](repeating: false, count: canvas.width * canvas.height)
+                    for (token, region) in geometry.regions.enumerated() where keptSet.contains(token) {
+                        guard let region, region.canvas == k else { continue }
+                        for y in region.y..<min(region.y + region.height, canvas.height) {
+                            for x in region.x..<min(region.x + region.width, canvas.width) { bright[y * canvas.width + x] = true }
+                        }
+                    }
+                    let left = c * (columnWidth + gap)
+                    for y in 0..<canvas.height {
+                        for x in 0..<canvas.width {
+                            let pixel = canvas[x: x, y: y]
+                            let o = ((top + y) * mapWidth + left + x) * 3
+                            let scale = bright[y * canvas.width + x] ? 4 : dimmedQuarters
+                            out[o] = UInt8(Int(pixel.red) * scale / 4)
+                            out[o + 1] = UInt8(Int(pixel.green) * scale / 4)
+                            out[o + 2] = UInt8(Int(pixel.blue) * scale / 4)
+                        }
+                    }
+                    top += canvas.height + gap
+                }
+            }
+        }
+        return map
+    }
+}
