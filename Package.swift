@@ -47,6 +47,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Examples: small programs that read like documentation (run by .ci/run).
+        .executableTarget(name: "WrapModel", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer"], path: "examples/WrapModel"),
+        .executableTarget(name: "KeptTokens", dependencies: ["Imaging", "LLaVA", "LLaVANeXT", "PyramidDrop", "Tokenizer", "Transformer", "WeightIO"],
+                          path: "examples/KeptTokens"),
+
         // Tests.
         .target(name: "TestSupport", dependencies: ["Tensors", "WeightIO", "Transformer"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),

@@ -1,3 +1,5 @@
+import Tensors
+
 /// One layer's key/value cache: the keys and values (after RoPE) of exactly the tokens alive in
 /// that layer, so layers after a drop hold fewer rows than layers before it.
 public struct LayerCache: Sendable {
@@ -21,6 +23,14 @@ public struct LayerCache: Sendable {
         keys.append(contentsOf: newKeys)
         values.append(contentsOf: newValues)
         count += rows
+    }
+
+    /// Appends the rows of `keys` and `values` (`[rows, width]` tensors).
+    public mutating func append(keys newKeys: Tensor, values newValues: Tensor) {
+        precondition(newKeys.shape == newValues.shape && newKeys.rank == 2, "LayerCache: keys \(newKeys.shape), values \(newValues.shape)")
+        newKeys.withFloats { k in
+            newValues.withFloats { v in append(keys: k, values: v, rows: newKeys.shape[0], width: newKeys.shape[1]) }
+        }
     }
 
     /// Empties the cache.

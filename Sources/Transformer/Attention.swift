@@ -1,9 +1,39 @@
+import PyramidDrop
 import Tensors
 
 /// Scaled dot-product attention over per-head slices of row-major `[tokens, heads · headDim]`
 /// matrices, one head at a time through `cblas_sgemm` (no `[heads, n, n]` score tensor).
 /// Grouped-query attention: query head `h` reads key/value head `h / (heads / kvHeads)`.
-enum Attention {
+public enum Attention {
+    /// Causal attention of the `n` newest tokens' queries `q` (`[n, heads·hd]`) over every token in
+    /// `cache` (which already holds these tokens' keys and values): `[n, heads·hd]`.
+    public static func causal(queries q: Tensor, cache: LayerCache, heads: Int, kvHeads: Int) -> Tensor {
+        let n = q.shape[0], width = q.shape[1]
+        var out = Tensor(zeros: [n, width])
+        q.withFloats { pq in
+            out.withMutableFloats { po in
+                cache.keys.withUnsafeBufferPointer { keys in
+                    cache.values.withUnsafeBufferPointer { values in
+                        run(q: pq.baseAddress!, k: keys.baseAddress!, v: values.baseAddress!, out: po.baseAddress!, queries: n,
+                            keys: cache.count, heads: heads, kvHeads: kvHeads, headDim: width / heads, causal: true)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Mean over heads of the causal attention probabilities of queries `q` (`[queryRows.count,
+    /// heads·hd]`, at key indices `queryRows`) over keys `k` (`[tokens, kvHeads·hd]`): `[queries, tokens]`.
+    public static func meanProbabilities(queries q: Tensor, keys k: Tensor, queryRows: [Int], heads: Int, kvHeads: Int) -> Tensor {
+        q.withFloats { pq in
+            k.withFloats { pk in
+                meanProbabilities(q: pq.baseAddress!, k: pk.baseAddress!, queryRows: queryRows, keys: k.shape[0],
+                                  heads: heads, kvHeads: kvHeads, headDim: q.shape[1] / heads)
+            }
+        }
+    }
+
     /// `out[n, heads·hd] = softmax(q kᵀ · scale + causal mask) v` where `q` holds the `n` newest
     /// tokens and `k`/`v` hold `total` tokens (the first `total − n` from the cache). With
     /// `causal`, new row `i` sees key rows `0 ... total − n + i`.

@@ -57,27 +57,13 @@ public struct LlamaDecoderLayer: Sendable {
 
 extension LlamaDecoderLayer: DecoderLayer {
     public func forward(_ state: inout TokenState, cache: inout LayerCache) {
-        let n = state.count
         let x = normalizedInput(state.hidden)
         var q = qProj(x), k = kProj(x)
         let v = vProj(x)
         rope.apply(&q, positions: state.positions)
         rope.apply(&k, positions: state.positions)
-        k.withFloats { pk in v.withFloats { pv in
-            cache.append(keys: pk, values: pv, rows: n, width: kProj.outFeatures)
-        } }
-        var attended = Tensor(zeros: [n, qProj.outFeatures])
-        q.withFloats { pq in
-            attended.withMutableFloats { out in
-                cache.keys.withUnsafeBufferPointer { keys in
-                    cache.values.withUnsafeBufferPointer { values in
-                        Attention.run(q: pq.baseAddress!, k: keys.baseAddress!, v: values.baseAddress!, out: out.baseAddress!,
-                                      queries: n, keys: cache.count, heads: config.headCount, kvHeads: config.kvHeadCount,
-                                      headDim: config.headDim, causal: true)
-                    }
-                }
-            }
-        }
+        cache.append(keys: k, values: v)
+        let attended = Attention.causal(queries: q, cache: cache, heads: config.headCount, kvHeads: config.kvHeadCount)
         state.hidden.add(oProj(attended))
         let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
         var gate = gateProj(x2)
@@ -91,11 +77,6 @@ extension LlamaDecoderLayer: DecoderLayer {
         var q = qProj(x.gatherRows(queries)), k = kProj(x)
         rope.apply(&q, positions: queries.map { state.positions[$0] })
         rope.apply(&k, positions: state.positions)
-        return q.withFloats { pq in
-            k.withFloats { pk in
-                Attention.meanProbabilities(q: pq.baseAddress!, k: pk.baseAddress!, queryRows: queries, keys: state.count,
-                                            heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
-            }
-        }
+        return Attention.meanProbabilities(queries: q, keys: k, queryRows: queries, heads: config.headCount, kvHeads: config.kvHeadCount)
     }
 }
