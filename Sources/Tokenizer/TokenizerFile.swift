@@ -54,7 +54,7 @@ final class TokenizerFile {
     /// The top-level member `key` converted to `JSON` (`nil` if absent or `null`).
     func section(_ key: String) -> JSONNode? {
         guard let object = Self.member(root, key) else { return nil }
-        return JSONNode(Self.convert(object), file: path, path: key)
+        return JSONNode(JSON(jsonC: object), file: path, path: key)
     }
 
     /// The `model` section without its `vocab` and `merges` (which `vocabulary()` and `merges()`
@@ -67,7 +67,7 @@ final class TokenizerFile {
         var members: [String: JSON] = [:]
         Self.forEachMember(model) { key, value in
             let name = String(decoding: key, as: UTF8.self)
-            if name != "vocab" && name != "merges" { members[name] = Self.convert(value) }
+            if name != "vocab" && name != "merges" { members[name] = JSON(jsonC: value) }
         }
         return JSONNode(.object(members), file: path, path: "model")
     }
@@ -162,29 +162,5 @@ final class TokenizerFile {
         }
     }
 
-    private static func kindName(_ object: OpaquePointer?) -> String { convert(object).kindName }
-
-    /// json-c → `JSON` (the same mapping WeightIO's parser uses).
-    private static func convert(_ object: OpaquePointer?) -> JSON {
-        guard let object else { return .null }
-        switch json_object_get_type(object) {
-        case json_type_null: return .null
-        case json_type_boolean: return .bool(json_object_get_boolean(object) != 0)
-        case json_type_int:
-            let signed = json_object_get_int64(object)
-            if signed == Int64.max, json_object_get_uint64(object) > UInt64(Int64.max) {
-                return .double(Double(json_object_get_uint64(object)))
-            }
-            return .int(Int(signed))
-        case json_type_double: return .double(json_object_get_double(object))
-        case json_type_string: return .string(String(decoding: stringBytes(object), as: UTF8.self))
-        case json_type_array:
-            return .array((0..<json_object_array_length(object)).map { convert(json_object_array_get_idx(object, $0)) })
-        case json_type_object:
-            var members: [String: JSON] = [:]
-            forEachMember(object) { key, value in members[String(decoding: key, as: UTF8.self)] = convert(value) }
-            return .object(members)
-        default: return .null
-        }
-    }
+    private static func kindName(_ object: OpaquePointer?) -> String { JSON(jsonC: object).kindName }
 }

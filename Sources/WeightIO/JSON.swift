@@ -51,6 +51,11 @@ public enum JSON: Sendable, Equatable {
         return try parse(text, source: path)
     }
 
+    /// The value of a json-c object (`nil` is null), for code that parses with json-c directly.
+    public init(jsonC object: OpaquePointer?) {
+        self = Self.convert(object)
+    }
+
     private static func convert(_ object: OpaquePointer?) -> JSON {
         guard let object else { return .null }
         switch json_object_get_type(object) {

@@ -5,18 +5,7 @@ import Tensors
 /// written to a temporary path beside the target and renamed only when complete.
 public enum SafeTensorsWriter {
     /// What one tensor of a file will be: its name, dtype and shape.
-    public struct Plan: Sendable, Equatable {
-        public let name: String
-        public let dtype: DType
-        public let shape: [Int]
-        public init(name: String, dtype: DType, shape: [Int]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-        }
-        /// Bytes the tensor occupies.
-        public var byteCount: Int { dtype.byteCount(elements: shape.reduce(1, *)) ?? 0 }
-    }
+    public typealias Plan = TensorInfo
 
     /// Writes `tensors` (in the given order) to `path`.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String) throws {
