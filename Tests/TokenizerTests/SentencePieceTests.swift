@@ -139,3 +139,47 @@ import Testing
         #expect(bare.isSpecial(1) && bare.isSpecial(3) && !bare.isSpecial(image))
     }
 }
+
+/// tokenizer_config.json variations on the fixture model (sentencepiece-configs.json): null
+/// special tokens, extra special tokens replacing the pieces, flags from the config, legacy with
+/// add_prefix_space false, … — ids, decodes and special ids as transformers gives them.
+@Suite struct SentencePieceConfigTests {
+    struct ConfigCase: Decodable {
+        struct TextCase: Decodable {
+            let text: String
+            let ids: [Int]
+            let decoded: String
+            let decoded_all: String
+        }
+        let config: String
+        let bos_id: Int?
+        let eos_id: Int?
+        let unk_id: Int?
+        let pad_id: Int?
+        let vocab_size: Int
+        let cases: [TextCase]
+    }
+
+    @Test func configVariationsMatchTransformers() throws {
+        let cases = try JSONDecoder().decode([ConfigCase].self, from: Data(contentsOf: URL(fileURLWithPath: "\(Fixtures.directory)/sentencepiece-configs.json")))
+        #expect(cases.count >= 8)
+        for expected in cases {
+            let folder = try Fixtures.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try FileManager.default.copyItem(atPath: "\(Fixtures.folder("sentencepiece"))/tokenizer.model", toPath: "\(folder)/tokenizer.model")
+            try expected.config.write(toFile: "\(folder)/tokenizer_config.json", atomically: true, encoding: .utf8)
+            let tokenizer = try Tokenizer(folder: folder)
+            let label = expected.config
+            #expect(tokenizer.bosID == expected.bos_id, "\(label)")
+            #expect(tokenizer.eosID == expected.eos_id, "\(label)")
+            #expect(tokenizer.unkID == expected.unk_id, "\(label)")
+            #expect(tokenizer.padID == expected.pad_id, "\(label)")
+            #expect(tokenizer.vocabularySize == expected.vocab_size, "\(label)")
+            for textCase in expected.cases {
+                #expect(tokenizer.encode(textCase.text) == textCase.ids, "\(label) \(Fixtures.show(textCase.text))")
+                #expect(tokenizer.decode(textCase.ids) == textCase.decoded, "\(label) \(Fixtures.show(textCase.text))")
+                #expect(tokenizer.decode(textCase.ids, skipSpecialTokens: false) == textCase.decoded_all, "\(label) \(Fixtures.show(textCase.text))")
+            }
+        }
+    }
+}

@@ -24,6 +24,12 @@ files. It writes, next to itself:
   sentencepiece-eos/      the same tokenizer.model + add_bos_token false, add_eos_token true,
                           add_prefix_space false (Metaspace "never", no Strip in the decoder).
   sentencepiece-unigram/  a small Unigram tokenizer.model (the Swift loader must refuse it).
+  sentencepiece-configs.json  more tokenizer_config.json variations on the same tokenizer.model
+                          (null special tokens, extra special tokens replacing the CONTROL and
+                          USER_DEFINED pieces, a named USER_DEFINED piece, add_prefix_space false
+                          with legacy true, …): per config, transformers' ids and decodes of a few
+                          strings and its BOS/EOS/unk/pad ids and vocabulary size (the config is
+                          stored as a JSON string, written as it is by the test).
   parity-sentencepiece.json  for each folder, in the layout of parity.json (same test strings;
                           sentencepiece-eos only a subset, listed in its entry): ids without
                           special tokens (with them, transformers gives special_prefix + ids +
@@ -96,6 +102,23 @@ FOLDERS = {
         "add_bos_token": False, "add_eos_token": True, "add_prefix_space": False, "legacy": False,
         "tokenizer_class": "LlamaTokenizer"}, None),
 }
+
+
+# tokenizer_config.json variations (the Swift test writes each next to the fixture model).
+CONFIG_CASES = [
+    {"bos_token": None, "add_bos_token": True, "add_eos_token": True},
+    {"unk_token": None, "eos_token": "<eos>"},
+    {"legacy": True, "add_prefix_space": False, "add_bos_token": True},
+    {"legacy": True, "add_eos_token": True, "add_bos_token": False},
+    {"additional_special_tokens": ["<extra>", "<image>"], "add_bos_token": True},
+    {"extra_special_tokens": []},
+    {"pad_token": "<image>", "unk_token": {"__type": "AddedToken", "content": "<unk>", "lstrip": True,
+                                           "normalized": False, "rstrip": False, "single_word": False}},
+    {"added_tokens_decoder": {"1": {"content": "<s>", "lstrip": True, "normalized": False, "rstrip": True,
+                                    "single_word": False, "special": True}}, "add_bos_token": True},
+]
+CONFIG_TEXTS = ["a<s>b</s> <unk>", "<image> x<pad>y <extra> z", "  two  spaces ", "Hello world", "x <s> y",
+                " <unk> <image>  <s>"]
 
 
 def write_json(path, value):
@@ -173,12 +196,33 @@ def main():
         f.write(train(model_type="unigram", vocab_size=200, byte_fallback=False, user_defined_symbols=[],
                       control_symbols=[]))
 
+    config_cases = []
+    folder = os.path.join(HERE, "sentencepiece-config-case")
+    for config in CONFIG_CASES:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        with open(os.path.join(folder, "tokenizer.model"), "wb") as f:
+            f.write(model)
+        write_json(os.path.join(folder, "tokenizer_config.json"), config)
+        hf = LlamaTokenizerFast.from_pretrained(folder)
+        cases = []
+        for text in CONFIG_TEXTS:
+            ids = hf(text)["input_ids"]
+            cases.append({"text": text, "ids": ids, "decoded": hf.decode(ids, skip_special_tokens=True),
+                          "decoded_all": hf.decode(ids, skip_special_tokens=False)})
+        config_cases.append({"config": json.dumps(config, ensure_ascii=False), "bos_id": hf.bos_token_id, "eos_id": hf.eos_token_id,
+                             "unk_id": hf.unk_token_id, "pad_id": hf.pad_token_id, "vocab_size": len(hf), "cases": cases})
+    shutil.rmtree(folder)
+    with open(os.path.join(HERE, "sentencepiece-configs.json"), "w", encoding="utf-8") as f:
+        f.write("[\n" + ",\n".join(json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in config_cases) + "]\n")
+
     with open(os.path.join(HERE, "parity-sentencepiece.json"), "w", encoding="utf-8") as f:
         f.write(serialize(result))
     print("strings:", len(strings), "pieces:", len(vocab), "tokenizer.model:", len(model), "bytes")
     for name in list(FOLDERS) + ["sentencepiece-unigram"]:
         for file in sorted(os.listdir(os.path.join(HERE, name))):
             print(f"{name}/{file}", os.path.getsize(os.path.join(HERE, name, file)), "bytes")
+    print("sentencepiece-configs.json", os.path.getsize(os.path.join(HERE, "sentencepiece-configs.json")), "bytes")
     print("parity-sentencepiece.json", os.path.getsize(os.path.join(HERE, "parity-sentencepiece.json")), "bytes")
 
 
