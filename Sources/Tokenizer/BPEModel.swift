@@ -35,6 +35,7 @@ struct BPEModel: Sendable {
     /// The largest id the model accepts; more would mean a corrupt file, not a real vocabulary.
     static let maximumID = 1 << 24
 
+    /// Reads tokenizer.json's `model` section.
     init(file: TokenizerFile) throws(TokenizerError) {
         let settings = try file.modelSettings()
         let path = file.path
@@ -49,12 +50,21 @@ struct BPEModel: Sendable {
                 throw .unsupported(path: path, field: "model.\(field)", value: "'\(value)' (only null is implemented)")
             }
         }
-        byteFallback = try settings.bool("byte_fallback") ?? false
-        fuseUnk = try settings.bool("fuse_unk") ?? false
-        ignoreMerges = try settings.bool("ignore_merges") ?? false
+        try self.init(path: path, entries: try file.vocabulary(), merges: try file.merges(),
+                      unkToken: try settings.string("unk_token"), byteFallback: try settings.bool("byte_fallback") ?? false,
+                      fuseUnk: try settings.bool("fuse_unk") ?? false, ignoreMerges: try settings.bool("ignore_merges") ?? false)
+    }
+
+    /// A model from its parts, as tokenizers' `BPE::new` builds it: `entries` are (token, id)
+    /// pairs, `merges` are ranked by position. Errors name `path` and the tokenizer.json field the
+    /// part would come from.
+    init(path: String, entries: [(token: [UInt8], id: Int)], merges pairs: [(left: [UInt8], right: [UInt8])],
+         unkToken: String?, byteFallback: Bool, fuseUnk: Bool, ignoreMerges: Bool) throws(TokenizerError) {
+        self.byteFallback = byteFallback
+        self.fuseUnk = fuseUnk
+        self.ignoreMerges = ignoreMerges
 
         // Vocabulary.
-        let entries = try file.vocabulary()
         var vocab: [ArraySlice<UInt8>: Int32] = [:]
         vocab.reserveCapacity(entries.count)
         var maxID = -1
@@ -87,7 +97,7 @@ struct BPEModel: Sendable {
         scalarIDs = scalars
         byteIDs = (0..<256).map { byte in vocab[ArraySlice(Self.byteToken(UInt8(byte)))] ?? -1 }
 
-        if let unk = try settings.string("unk_token") {
+        if let unk = unkToken {
             guard let id = vocab[ArraySlice(unk.utf8)] else {
                 throw .invalidValue(path: path, field: "model.unk_token", reason: "'\(unk)' is not in the vocabulary")
             }
@@ -97,7 +107,6 @@ struct BPEModel: Sendable {
         }
 
         // Merges: rank = position in the list (a repeated pair keeps its last rank, as in tokenizers).
-        let pairs = try file.merges()
         var merges: [UInt64: UInt64] = [:]
         merges.reserveCapacity(pairs.count)
         var mergeResults = Set<Int32>()

@@ -12,6 +12,10 @@ struct PostProcessor: Sendable {
     /// The templates, applied in turn.
     let templates: [[Piece]]
 
+    init(templates: [[Piece]]) {
+        self.templates = templates
+    }
+
     init(_ node: JSONNode) throws(TokenizerError) {
         let type = try node.componentType()
         switch type {

@@ -5,6 +5,9 @@ import Foundation
 /// and decoders those files use. Ids and decoded text match the `tokenizers` library exactly;
 /// anything a file declares that is not implemented is a `TokenizerError` at load time.
 ///
+/// A folder with only a SentencePiece `tokenizer.model` (the original LLaVA checkpoints) is
+/// converted into the same parts, exactly as transformers' `LlamaTokenizer(Fast)` converts it.
+///
 /// ```swift
 /// let tokenizer = try Tokenizer(folder: "llava-1.5-7b-hf")
 /// let ids = tokenizer.encode("USER: <image>\nWhat is this? ASSISTANT:")   // starts with BOS 1
@@ -23,39 +26,64 @@ public final class Tokenizer: Sendable {
     let decoder: Decoder?
 
     /// What the folder's tokenizer_config.json / special_tokens_map.json declare (empty when
-    /// loaded from a bare tokenizer.json).
+    /// loaded from a bare tokenizer.json or tokenizer.model).
     public let configuration: TokenizerConfiguration
-    /// Beginning-of-sequence id: the config's `bos_token`, else the special token the template
-    /// puts first.
+    /// Beginning-of-sequence id: the config's `bos_token` (for a tokenizer.model, `<s>` unless the
+    /// config says otherwise), else the special token the template puts first.
     public let bosID: Int?
     /// End-of-sequence id: the config's `eos_token`, else the special token the template puts last.
     public let eosID: Int?
     /// Padding id: the config's `pad_token`.
     public let padID: Int?
-    /// The model's unknown token id (`model.unk_token`).
+    /// The unknown token's id: the model's `unk_token`, else the config's `unk_token` (a converted
+    /// `tokenizer.model` has no model-level one, as in transformers: byte fallback covers
+    /// everything).
     public let unkID: Int?
     /// Vocabulary entries plus added tokens that are not in it (tokenizers'
     /// `get_vocab_size(with_added_tokens=True)`).
     public let vocabularySize: Int
 
-    /// Loads `tokenizer.json` from a model folder, with `tokenizer_config.json` and
-    /// `special_tokens_map.json` when present (for BOS/EOS/pad and the special tokens they name).
+    /// Loads a model folder: its `tokenizer.json`, or, when there is none, its SentencePiece
+    /// `tokenizer.model` converted as transformers' `LlamaTokenizer(Fast)` converts it (see
+    /// `SentencePieceConversion`); with `tokenizer_config.json` and `special_tokens_map.json` when
+    /// present (for BOS/EOS/pad, the special tokens they name, and a `tokenizer.model`'s
+    /// `legacy` / `add_bos_token` / `add_eos_token` / `add_prefix_space`).
     public convenience init(folder: String) throws(TokenizerError) {
-        let path = (folder as NSString).appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: path) else {
-            if !FileManager.default.fileExists(atPath: folder) { throw .cannotRead(path: folder, reason: "no such folder") }
+        let json = (folder as NSString).appendingPathComponent("tokenizer.json")
+        let sentencePiece = (folder as NSString).appendingPathComponent("tokenizer.model")
+        let fileManager = FileManager.default
+        let hasJSON = fileManager.fileExists(atPath: json)
+        guard hasJSON || fileManager.fileExists(atPath: sentencePiece) else {
+            if !fileManager.fileExists(atPath: folder) { throw .cannotRead(path: folder, reason: "no such folder") }
             throw .noTokenizerFile(folder: folder)
         }
-        let configuration = try TokenizerConfiguration(folder: folder) { FileManager.default.fileExists(atPath: $0) }
-        try self.init(path: path, configuration: configuration)
+        let configuration = try TokenizerConfiguration(folder: folder) { fileManager.fileExists(atPath: $0) }
+        if hasJSON {
+            try self.init(parts: try Self.parts(tokenizerJSON: json, configuration: configuration), configuration: configuration)
+        } else {
+            let model = try SentencePieceModel(path: sentencePiece)
+            try self.init(parts: try SentencePieceConversion.parts(model, configuration: configuration), configuration: configuration)
+        }
     }
 
     /// Loads a `tokenizer.json` file on its own.
     public convenience init(tokenizerJSON path: String) throws(TokenizerError) {
-        try self.init(path: path, configuration: TokenizerConfiguration())
+        let configuration = TokenizerConfiguration()
+        try self.init(parts: try Self.parts(tokenizerJSON: path, configuration: configuration), configuration: configuration)
     }
 
-    private init(path: String, configuration: TokenizerConfiguration) throws(TokenizerError) {
+    /// Converts a SentencePiece `tokenizer.model` on its own, as transformers does for a folder
+    /// without tokenizer_config.json: `<s>`, `</s>`, `<unk>` as BOS, EOS and unknown token, but
+    /// no BOS added by `encode` (transformers' `add_bos_token` defaults to false), and the
+    /// non-legacy Metaspace (`▁` prepended only at the start of the input).
+    public convenience init(sentencePieceModel path: String) throws(TokenizerError) {
+        let configuration = TokenizerConfiguration()
+        let model = try SentencePieceModel(path: path)
+        try self.init(parts: try SentencePieceConversion.parts(model, configuration: configuration), configuration: configuration)
+    }
+
+    /// The parts a `tokenizer.json` declares, with the special tokens `configuration` names added.
+    private static func parts(tokenizerJSON path: String, configuration: TokenizerConfiguration) throws(TokenizerError) -> TokenizerParts {
         let file = try TokenizerFile(path: path)
         for field in ["truncation", "padding"] {
             if let node = file.section(field) {
@@ -64,11 +92,9 @@ public final class Tokenizer: Sendable {
         }
         let model = try BPEModel(file: file)
         let normalizer = try file.section("normalizer").map { node throws(TokenizerError) in try Normalizer(node) }
-        self.model = model
-        self.normalizer = normalizer
-        preTokenizer = try file.section("pre_tokenizer").map { node throws(TokenizerError) in try PreTokenizer(node) }
-        postProcessor = try file.section("post_processor").map { node throws(TokenizerError) in try PostProcessor(node) }
-        decoder = try file.section("decoder").map { node throws(TokenizerError) in try Decoder(node) }
+        let preTokenizer = try file.section("pre_tokenizer").map { node throws(TokenizerError) in try PreTokenizer(node) }
+        let postProcessor = try file.section("post_processor").map { node throws(TokenizerError) in try PostProcessor(node) }
+        let decoder = try file.section("decoder").map { node throws(TokenizerError) in try Decoder(node) }
 
         var fileTokens: [AddedVocabulary.Entry] = []
         for item in try file.section("added_tokens")?.asArray ?? [] {
@@ -96,27 +122,41 @@ public final class Tokenizer: Sendable {
         }
         let added = configTokens.isEmpty ? fileVocabulary
             : AddedVocabulary([fileTokens, configTokens], model: model, normalizer: normalizer)
+        return TokenizerParts(model: model, normalizer: normalizer, preTokenizer: preTokenizer, addedVocabulary: added,
+                              postProcessor: postProcessor, decoder: decoder, source: path,
+                              bosToken: configuration.bosToken?.content, eosToken: configuration.eosToken?.content,
+                              padToken: configuration.padToken?.content, unkToken: configuration.unkToken?.content)
+    }
+
+    private init(parts: TokenizerParts, configuration: TokenizerConfiguration) throws(TokenizerError) {
+        let model = parts.model
+        self.model = model
+        normalizer = parts.normalizer
+        preTokenizer = parts.preTokenizer
+        postProcessor = parts.postProcessor
+        decoder = parts.decoder
+        let added = parts.addedVocabulary
         addedVocabulary = added
         self.configuration = configuration
 
         let overlapping = added.idsByContent.keys.filter { model.vocab[$0] != nil }.count
         vocabularySize = model.count + added.idsByContent.count - overlapping
-        unkID = model.unkID.map(Int.init)
 
         func resolve(_ content: String) -> Int? {
             let key = ArraySlice(content.utf8)
             return (added.idsByContent[key] ?? model.vocab[key]).map(Int.init)
         }
-        let template = postProcessor
-        bosID = configuration.bosToken.flatMap { resolve($0.content) } ?? template?.leadingToken.map(Int.init)
-        eosID = configuration.eosToken.flatMap { resolve($0.content) } ?? template?.trailingToken.map(Int.init)
-        padID = configuration.padToken.flatMap { resolve($0.content) }
+        let template = parts.postProcessor
+        bosID = parts.bosToken.flatMap(resolve) ?? template?.leadingToken.map(Int.init)
+        eosID = parts.eosToken.flatMap(resolve) ?? template?.trailingToken.map(Int.init)
+        padID = parts.padToken.flatMap(resolve)
+        unkID = model.unkID.map(Int.init) ?? parts.unkToken.flatMap(resolve)
 
         for declared in configuration.addedTokensDecoder {
             let actual = resolve(declared.content)
             guard actual == declared.id else {
                 throw .unsupported(path: declared.file, field: declared.field,
-                                   value: "token '\(declared.content)' with id \(declared.id), which \(path) " + (actual.map { "gives id \($0)" } ?? "does not have"))
+                                   value: "token '\(declared.content)' with id \(declared.id), which \(parts.source) " + (actual.map { "gives id \($0)" } ?? "does not have"))
             }
         }
     }
@@ -224,7 +264,8 @@ public final class Tokenizer: Sendable {
         return addedVocabulary.specialContents.contains(token[...])
     }
 
-    /// The added tokens (tokenizer.json's `added_tokens`, then those the config added), in order.
+    /// The added tokens (tokenizer.json's `added_tokens`, then those the config added; for a
+    /// tokenizer.model, the converted ones), in order.
     public var addedTokens: [AddedToken] { addedVocabulary.tokens }
 
     func tokenBytes(of id: Int) -> [UInt8]? {
@@ -232,4 +273,22 @@ public final class Tokenizer: Sendable {
         if let form = addedVocabulary.decodingForm(of: id32) { return form }
         return model.token(of: id).map { Array($0) }
     }
+}
+
+/// A tokenizer's components, from a tokenizer.json or converted from a tokenizer.model: both
+/// paths produce these same parts, and `Tokenizer` runs them the same way.
+struct TokenizerParts {
+    var model: BPEModel
+    var normalizer: Normalizer?
+    var preTokenizer: PreTokenizer?
+    var addedVocabulary: AddedVocabulary
+    var postProcessor: PostProcessor?
+    var decoder: Decoder?
+    /// The file the parts come from (for error messages).
+    var source: String
+    /// The contents of the BOS, EOS, pad and unknown tokens, where named.
+    var bosToken: String?
+    var eosToken: String?
+    var padToken: String?
+    var unkToken: String?
 }

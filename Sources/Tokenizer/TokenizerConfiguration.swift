@@ -4,7 +4,9 @@
 /// As in transformers 5, tokenizer.json's post-processor decides what `encode` adds:
 /// `add_bos_token` / `add_eos_token` are recorded here but not applied (transformers drops them
 /// when a tokenizer.json exists). Named special tokens that tokenizer.json lacks are added as new
-/// special tokens, as transformers does.
+/// special tokens, as transformers does. For a folder with only a SentencePiece
+/// `tokenizer.model`, `add_bos_token`, `add_eos_token`, `legacy` and `add_prefix_space` shape the
+/// converted tokenizer as transformers' `LlamaTokenizer` does (see `SentencePieceConversion`).
 public struct TokenizerConfiguration: Sendable, Equatable {
     /// A named special token: its content and the flags a `{"content": …}` object may give.
     public struct SpecialToken: Sendable, Equatable {
@@ -27,23 +29,41 @@ public struct TokenizerConfiguration: Sendable, Equatable {
     public var maskToken: SpecialToken?
     /// `extra_special_tokens` (or the older `additional_special_tokens`).
     public var extraSpecialTokens: [SpecialToken] = []
-    /// As declared (see the type's note: not applied).
+    /// As declared (see the type's note: applied only to a `tokenizer.model`).
     public var addBOSToken: Bool?
     public var addEOSToken: Bool?
+    /// `legacy` (used only to convert a `tokenizer.model`: Metaspace prepends `▁` to every piece
+    /// of text between added tokens when true, only at the start of the input when false/absent).
+    public var legacy: Bool?
+    /// `add_prefix_space` (used only to convert a `tokenizer.model`; absent means true).
+    public var addPrefixSpace: Bool?
     /// The Jinja chat template, when given as one string.
     public var chatTemplate: String?
-    /// An entry of `added_tokens_decoder` (checked against tokenizer.json when loading).
+    /// An entry of `added_tokens_decoder` (checked against tokenizer.json when loading; a
+    /// converted `tokenizer.model` also takes its flags, as transformers does).
     struct DeclaredToken: Sendable, Equatable {
         var id: Int
         var content: String
         var file: String
         var field: String
+        var special = false
+        var normalized = true
+        var lstrip = false
+        var rstrip = false
+        var singleWord = false
     }
     /// `added_tokens_decoder`, sorted by id.
     var addedTokensDecoder: [DeclaredToken] = []
 
     /// The file each special-token field was read from (for error messages).
     var sources: [String: String] = [:]
+    /// The named special-token fields present in either file, including those set to `null`
+    /// (a converted `tokenizer.model` defaults only the absent ones).
+    var declaredTokenFields: Set<String> = []
+    /// Whether tokenizer_config.json itself has `extra_special_tokens` or
+    /// `additional_special_tokens` (which replace a `tokenizer.model`'s CONTROL and USER_DEFINED
+    /// pieces as added tokens in transformers).
+    var configDeclaresExtraSpecialTokens = false
 
     /// The named tokens in transformers' order (bos, eos, unk, sep, pad, cls, mask), then the
     /// extras, with the file and field that declared them.
@@ -74,6 +94,7 @@ public struct TokenizerConfiguration: Sendable, Equatable {
             throw .wrongType(path: root.file, field: "(top level)", expected: "an object", found: root.value.kindName)
         }
         func set(_ keyPath: WritableKeyPath<TokenizerConfiguration, SpecialToken?>, _ key: String) throws(TokenizerError) {
+            if root.value[key] != nil { declaredTokenFields.insert(key) }
             guard overwrite || self[keyPath: keyPath] == nil, let node = root.member(key) else { return }
             self[keyPath: keyPath] = try Self.specialToken(node)
             sources[key] = root.file
@@ -92,8 +113,14 @@ public struct TokenizerConfiguration: Sendable, Equatable {
             sources["extra_special_tokens"] = root.file
         }
         if overwrite {
+            // A list (or null); the dict form names model-specific tokens instead.
+            configDeclaresExtraSpecialTokens = ["extra_special_tokens", "additional_special_tokens"].contains { key in
+                root.value[key].map { $0 == .null || $0.arrayValue != nil } ?? false
+            }
             addBOSToken = try root.bool("add_bos_token")
             addEOSToken = try root.bool("add_eos_token")
+            legacy = try root.bool("legacy")
+            addPrefixSpace = try root.bool("add_prefix_space")
             chatTemplate = root.member("chat_template")?.value.stringValue
             if let decoder = root.member("added_tokens_decoder") {
                 for key in try decoder.keys {
@@ -101,7 +128,12 @@ public struct TokenizerConfiguration: Sendable, Equatable {
                     guard let id = Int(key) else {
                         throw .invalidValue(path: root.file, field: entry.path, reason: "'\(key)' is not an integer id")
                     }
-                    addedTokensDecoder.append(DeclaredToken(id: id, content: try entry.require("content").asString, file: root.file, field: entry.path))
+                    let special = try entry.bool("special") ?? false
+                    addedTokensDecoder.append(DeclaredToken(
+                        id: id, content: try entry.require("content").asString, file: root.file, field: entry.path,
+                        special: special, normalized: try entry.bool("normalized") ?? !special,
+                        lstrip: try entry.bool("lstrip") ?? false, rstrip: try entry.bool("rstrip") ?? false,
+                        singleWord: try entry.bool("single_word") ?? false))
                 }
                 addedTokensDecoder.sort { $0.id < $1.id }
             }

@@ -1,13 +1,16 @@
 /// Everything that can go wrong loading a tokenizer. Each case names the file and the field (a
-/// dotted path such as `normalizer.normalizers[1].type`) and what was found there; `description`
-/// is one line for the CLI.
+/// dotted path such as `normalizer.normalizers[1].type`, or `trainer_spec.model_type` in a
+/// SentencePiece model) and what was found there; `description` is one line for the CLI.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file could not be read (missing, unreadable).
     case cannotRead(path: String, reason: String)
     /// The file is not valid JSON (or not valid UTF-8).
     case invalidJSON(path: String, reason: String)
-    /// A folder holds no `tokenizer.json`.
+    /// A folder holds neither `tokenizer.json` nor `tokenizer.model`.
     case noTokenizerFile(folder: String)
+    /// A SentencePiece `tokenizer.model` is not a well-formed ModelProto (truncated, corrupt, or
+    /// not a protobuf at all); `reason` gives the byte offset and the field.
+    case invalidSentencePieceModel(path: String, reason: String)
     /// A required field is absent or `null`.
     case missingField(path: String, field: String)
     /// A field has the wrong JSON type.
@@ -23,7 +26,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         switch self {
         case let .cannotRead(path, reason): return "\(path): cannot read: \(reason)"
         case let .invalidJSON(path, reason): return "\(path): invalid JSON: \(reason)"
-        case let .noTokenizerFile(folder): return "\(folder): no tokenizer.json in this folder (sentencepiece tokenizer.model files are not supported)"
+        case let .noTokenizerFile(folder): return "\(folder): neither tokenizer.json nor tokenizer.model in this folder"
+        case let .invalidSentencePieceModel(path, reason): return "\(path): not a valid SentencePiece model: \(reason)"
         case let .missingField(path, field): return "\(path): missing field '\(field)'"
         case let .wrongType(path, field, expected, found): return "\(path): field '\(field)': expected \(expected), found \(found)"
         case let .unsupported(path, field, value): return "\(path): unsupported \(field): \(value)"

@@ -2,11 +2,14 @@ import Foundation
 @testable import Tokenizer
 
 /// The parity data written by Tests/Fixtures/tokenizer/make_tokenizer_fixtures.py (Hugging Face
-/// `tokenizers` 0.23 and `transformers` 5 on four small LLaMA-style tokenizer.json files).
+/// `tokenizers` 0.23 and `transformers` 5 on four small LLaMA-style tokenizer.json files), and in
+/// the same layout by make_sentencepiece_fixtures.py (transformers' conversion of a SentencePiece
+/// tokenizer.model).
 struct Parity: Decodable {
     struct Case: Decodable {
         let ids: [Int]
-        let tokens: [String]
+        /// Absent for some tokenizer.model folders (to keep the file small).
+        let tokens: [String]?
         let decoded: String
         let decoded_all: String
     }
@@ -28,6 +31,8 @@ struct Parity: Decodable {
         let ids: [[Int]]
     }
     struct Entry: Decodable {
+        /// The strings of `cases` when they are a subset of the file's `strings`.
+        let strings: [String]?
         let vocab_size: Int
         let cases: [Case]
         let special_prefix: [Int]
@@ -41,7 +46,8 @@ struct Parity: Decodable {
     struct VariantCase: Decodable {
         let text: String
         let ids: [Int]
-        let tokens: [String]
+        /// Absent for some tokenizer.model folders (to keep the file small).
+        let tokens: [String]?
         let decoded: String
         let decoded_all: String
     }
@@ -66,12 +72,21 @@ enum Fixtures {
     static func folder(_ name: String) -> String { "\(directory)/\(name)" }
     static func tokenizerJSON(_ name: String) -> String { "\(directory)/\(name)/tokenizer.json" }
 
+    /// Folders with only a SentencePiece tokenizer.model (and a tokenizer_config.json).
+    static let sentencePieceNames = ["sentencepiece", "sentencepiece-legacy", "sentencepiece-eos"]
+
     private static let loaded = Result {
         try JSONDecoder().decode(Parity.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/parity.json")))
+    }
+    private static let loadedSentencePiece = Result {
+        try JSONDecoder().decode(Parity.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/parity-sentencepiece.json")))
     }
 
     /// parity.json, read once.
     static func parity() throws -> Parity { try loaded.get() }
+
+    /// parity-sentencepiece.json, read once.
+    static func sentencePieceParity() throws -> Parity { try loadedSentencePiece.get() }
 
     /// A temporary folder, removed by the caller with `FileManager.default.removeItem`.
     static func temporaryFolder() throws -> String {
