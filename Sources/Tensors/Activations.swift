@@ -32,7 +32,9 @@ public enum Activation: String, Sendable {
     /// Applies the activation to every element of `x`.
     public func apply(_ x: inout Tensor) {
         x.withMutableFloats { p in
-            for i in p.indices { p[i] = self(p[i]) }
+            Parallel.forEachChunk(of: p.count, minimumPerWorker: 32_768) { range in
+                for i in range { p[i] = self(p[i]) }
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ extension Tensor {
         precondition(other.shape == shape, "add: shapes \(shape) and \(other.shape) differ")
         other.withFloats { src in
             withMutableFloats { dst in
-                for i in dst.indices { dst[i] += src[i] }
+                Parallel.forEachChunk(of: dst.count, minimumPerWorker: 65_536) { range in for i in range { dst[i] += src[i] } }
             }
         }
     }
@@ -15,7 +15,7 @@ extension Tensor {
         precondition(other.shape == shape, "multiply: shapes \(shape) and \(other.shape) differ")
         other.withFloats { src in
             withMutableFloats { dst in
-                for i in dst.indices { dst[i] *= src[i] }
+                Parallel.forEachChunk(of: dst.count, minimumPerWorker: 65_536) { range in for i in range { dst[i] *= src[i] } }
             }
         }
     }

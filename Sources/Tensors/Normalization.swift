@@ -10,13 +10,13 @@ public enum Normalization {
         x.withFloats { px in
             weight.withFloats { pw in
                 out.withMutableFloats { py in
-                    for r in 0..<(x.count / max(d, 1)) {
+                    Parallel.forEachChunk(of: x.count / max(d, 1), minimumPerWorker: rowsPerWorker(d)) { rows in for r in rows {
                         let row = px.baseAddress! + r * d, dst = py.baseAddress! + r * d
                         var sumSquares: Float = 0
                         for i in 0..<d { sumSquares += row[i] * row[i] }
                         let inv = 1 / (sumSquares / Float(d) + eps).squareRoot()
                         for i in 0..<d { dst[i] = pw[i] * (row[i] * inv) }
-                    }
+                    } }
                 }
             }
         }
@@ -33,7 +33,7 @@ public enum Normalization {
             weight.withFloats { pw in
                 bias.withFloats { pb in
                     out.withMutableFloats { py in
-                        for r in 0..<(x.count / max(d, 1)) {
+                        Parallel.forEachChunk(of: x.count / max(d, 1), minimumPerWorker: rowsPerWorker(d)) { rows in for r in rows {
                             let row = px.baseAddress! + r * d, dst = py.baseAddress! + r * d
                             var mean: Float = 0
                             for i in 0..<d { mean += row[i] }
@@ -43,11 +43,14 @@ public enum Normalization {
                             variance /= Float(d)
                             let inv = 1 / (variance + eps).squareRoot()
                             for i in 0..<d { dst[i] = (row[i] - mean) * inv * pw[i] + pb[i] }
-                        }
+                        } }
                     }
                 }
             }
         }
         return out
     }
+
+    /// Rows worth a thread: about 64k elements.
+    static func rowsPerWorker(_ width: Int) -> Int { max(1, 65_536 / max(width, 1)) }
 }

@@ -22,6 +22,15 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Splits `0..<count` into one contiguous range per worker (only when each gets at least
+    /// `minimumPerWorker` items; otherwise runs inline) and runs `body` on them concurrently.
+    public static func forEachChunk(of count: Int, minimumPerWorker: Int, _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(workers, count / max(minimumPerWorker, 1)))
+        forEach(parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
+    }
+}
+
 private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
 }

@@ -24,22 +24,24 @@ public struct RoPE: Sendable {
         precondition(width % headDim == 0, "RoPE: row width \(width) is not a multiple of head dim \(headDim)")
         precondition(x.count / max(width, 1) == positions.count, "RoPE: \(positions.count) positions for \(x.shape)")
         let half = headDim / 2
-        var cosines = [Float](repeating: 0, count: half), sines = cosines
         x.withMutableFloats { p in
-            for (r, position) in positions.enumerated() {
-                for i in 0..<half {
-                    let angle = Float(position) * inverseFrequencies[i]
-                    cosines[i] = cos(angle)
-                    sines[i] = sin(angle)
-                }
-                var head = p.baseAddress! + r * width
-                for _ in 0..<(width / headDim) {
+            Parallel.forEachChunk(of: positions.count, minimumPerWorker: max(1, 16_384 / max(width, 1))) { rows in
+                var cosines = [Float](repeating: 0, count: half), sines = cosines
+                for r in rows {
                     for i in 0..<half {
-                        let a = head[i], b = head[i + half]
-                        head[i] = a * cosines[i] - b * sines[i]
-                        head[i + half] = b * cosines[i] + a * sines[i]
+                        let angle = Float(positions[r]) * inverseFrequencies[i]
+                        cosines[i] = cos(angle)
+                        sines[i] = sin(angle)
                     }
-                    head += headDim
+                    var head = p.baseAddress! + r * width
+                    for _ in 0..<(width / headDim) {
+                        for i in 0..<half {
+                            let a = head[i], b = head[i + half]
+                            head[i] = a * cosines[i] - b * sines[i]
+                            head[i + half] = b * cosines[i] + a * sines[i]
+                        }
+                        head += headDim
+                    }
                 }
             }
         }

@@ -86,11 +86,11 @@ public enum Attention {
     }
 
     private static func normalizeRows(_ scores: UnsafeMutablePointer<Float>, rows n: Int, keys total: Int, causal: Bool) {
-        for i in 0..<n {
+        Parallel.forEachChunk(of: n, minimumPerWorker: max(1, 32_768 / max(total, 1))) { rows in for i in rows {
             let row = scores + i * total
             let visible = causal ? total - n + i + 1 : total
             Softmax.inPlace(row, count: visible)
             if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
-        }
+        } }
     }
 }
