@@ -11,7 +11,7 @@ enum ConfigTranslation {
     /// Fields of a flat original config that belong to LLaVA, not to the text model.
     static func isLLaVAOnlyField(_ key: String) -> Bool {
         ["mm_", "image_", "tune_", "freeze_", "unfreeze_", "tokenizer_", "s2"].contains { key.hasPrefix($0) }
-            || ["architectures", "model_type", "use_mm_proj", "vision_tower", "transformers_version", "_name_or_path", "pad_token_id"].contains(key)
+            || ["architectures", "model_type", "use_mm_proj", "vision_tower", "transformers_version", "pad_token_id"].contains(key)
     }
 
     /// Pinpoint pairs with their two numbers swapped ((w, h) ⇄ [h, w]).
