@@ -162,6 +162,27 @@ import WeightIO
         #expect(try JSON.parse(contentsOf: kept.destination + "/config.json")["mm_vision_tower"] == .string("../tiny-clip"))
     }
 
+    /// A sentencepiece-only tokenizer (tokenizer.model, no tokenizer.json): the embedding rows are
+    /// the vocabulary, the new tokens go to added_tokens.json, and back again from the config's ids.
+    @Test func sentencepieceOnlyTokenizer() throws {
+        let scratch = try TemporaryDirectory()
+        let source = try Self.copy(Conversion.llava + "/tiny-llava-original", into: scratch)
+        try FileManager.default.removeItem(atPath: source + "/tokenizer.json")
+        let model = try scratch.write(Array("not really sentencepiece".utf8), to: "src/tokenizer.model")
+        let hf = try LLaVAConverter(source: source, options: ConversionOptions(visionTower: Conversion.llava + "/tiny-clip"))
+            .convert(to: scratch.path("hf"))
+        #expect(try FileBytes.read(hf.destination + "/tokenizer.model") == (try FileBytes.read(model)))
+        #expect(try JSON.parse(contentsOf: hf.destination + "/added_tokens.json") == .object(["<image>": .int(456), "<pad>": .int(457)]))
+        let tokenizerConfig = try JSON.parse(contentsOf: hf.destination + "/tokenizer_config.json")
+        #expect(tokenizerConfig["pad_token"] == .string("<pad>") && tokenizerConfig["additional_special_tokens"] == .array([.string("<image>")]))
+        let config = try JSON.parse(contentsOf: hf.destination + "/config.json")
+        #expect(config["image_token_index"] == .int(456) && config["pad_token_id"] == .int(457) && config["text_config"]?["vocab_size"] == .int(512))
+        let back = try Conversion.run(hf.destination, into: scratch, "back", layout: .original)
+        #expect(try JSON.parse(contentsOf: back.destination + "/added_tokens.json") == .object([:]))
+        #expect(try JSON.parse(contentsOf: back.destination + "/config.json")["vocab_size"] == .int(456))
+        #expect(try WeightStore(path: back.destination).info("model.embed_tokens.weight")?.shape == [456, 32])
+    }
+
     /// An existing destination is refused and left untouched; with `overwrite` it is replaced,
     /// and nothing else remains beside it.
     @Test func existingDestination() throws {

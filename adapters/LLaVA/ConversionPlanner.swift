@@ -188,21 +188,23 @@ struct ConversionPlanner {
             folders.append(ConversionPlan.Folder(relativePath: ConversionPlan.visionTowerFolder, tensors: tower, files: towerFiles))
         }
         return ConversionPlan(sourceLayout: layout, targetLayout: options.layout, isNeXT: next, folders: folders,
-                              droppedTensors: dropped, skippedTensors: skipped, ignoredFiles: try ignoredFiles(store), notes: notes)
+                              droppedTensors: dropped, skippedTensors: skipped, ignoredFiles: ignoredFiles(store, visionFolder: visionFolder), notes: notes)
     }
 
     static func jsonBytes(_ object: [String: JSON]) -> [UInt8] {
         Array((JSON.object(object).serialized(pretty: true) + "\n").utf8)
     }
 
-    /// Files of the source folder that are not carried: neither weights, indexes, config.json
-    /// nor `TokenizerFiles.carried`.
-    private func ignoredFiles(_ store: WeightStore) throws -> [String] {
+    /// Files of the source folder that are not carried: neither weights, indexes, config.json,
+    /// `TokenizerFiles.carried` nor the CLIP folder that was merged.
+    private func ignoredFiles(_ store: WeightStore, visionFolder: String?) -> [String] {
         let weights = Set(store.sources.map { URL(fileURLWithPath: $0.path).lastPathComponent })
+        let tower = visionFolder.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
         return names.filter { name in
             !weights.contains(name) && !TokenizerFiles.carried.contains(name) && name != "config.json"
                 && !name.hasSuffix(".index.json") && !name.hasPrefix(".")
+                && URL(fileURLWithPath: source + "/" + name).standardizedFileURL.path != tower
         }.sorted()
     }
 
