@@ -26,13 +26,17 @@ public struct LlamaConfig: Sendable, Equatable {
     /// The dtype the config declares (informational only: each tensor's own dtype is trusted).
     public var declaredDType: String?
 
+    /// Whether this is a Mistral text model (`mistral`, or the original LLaVA's `llava_mistral`).
+    public var isMistral: Bool { Self.mistralTypes.contains(modelType) }
+    private static let mistralTypes: Set<String> = ["mistral", "llava_mistral"]
+
     /// Reads a config object; `source` names the file for errors.
     public init(json: JSON, source: String) throws {
         func field<T>(_ read: () throws -> T) throws -> T {
             do { return try read() } catch let error as WeightIOError { throw WeightIOError.inFile(path: source, underlying: error) }
         }
         modelType = try field { try json.string("model_type") } ?? "llama"
-        let mistral = modelType == "mistral"
+        let mistral = Self.mistralTypes.contains(modelType)
         hiddenSize = try field { try json.int("hidden_size") } ?? 4096
         intermediateSize = try field { try json.int("intermediate_size") } ?? (mistral ? 14336 : 11008)
         layerCount = try field { try json.int("num_hidden_layers") } ?? 32

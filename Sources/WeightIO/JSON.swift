@@ -99,7 +99,10 @@ public enum JSON: Sendable, Equatable {
         case .null: return nil
         case .bool(let b): return json_object_new_boolean(b ? 1 : 0)
         case .int(let i): return json_object_new_int64(Int64(i))
-        case .double(let d): return json_object_new_double(d)
+        case .double(let d):
+            // The shortest text that reads back as the same double (`1e-05`, not json-c's
+            // `1.0000000000000001e-05`); json-c's own form only for non-finite values.
+            return d.isFinite ? json_object_new_double_s(d, "\(d)") : json_object_new_double(d)
         case .string(let s):
             let utf8 = Array(s.utf8)
             return utf8.withUnsafeBufferPointer { p in

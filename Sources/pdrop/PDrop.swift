@@ -6,6 +6,6 @@ struct PDrop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pdrop",
         abstract: "PyramidDrop inference for LLaVA-family vision-language models on the CPU.",
-        subcommands: [Run.self, Inspect.self, Tokenize.self, Bench.self]
+        subcommands: [Run.self, Convert.self, Inspect.self, Tokenize.self, Bench.self]
     )
 }

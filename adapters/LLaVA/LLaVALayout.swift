@@ -16,47 +16,42 @@ public enum LLaVALayout: String, Sendable, CaseIterable {
 
     /// Detects the layout from the tensor names.
     public static func detect(_ store: WeightStore) throws -> LLaVALayout {
-        if store.contains("language_model.model.embed_tokens.weight") { return .huggingFace }
-        if store.contains("model.language_model.embed_tokens.weight") { return .huggingFaceNew }
-        if store.contains("model.embed_tokens.weight") && store.contains("model.mm_projector.0.weight") { return .original }
+        for layout in [LLaVALayout.huggingFace, .huggingFaceNew, .original] {
+            // The original layout's `model.` prefix is too generic alone: it also needs its projector.
+            if store.contains(layout.stored("language_model.embed_tokens.weight")),
+               layout != .original || store.contains(layout.stored("multi_modal_projector.linear_1.weight")) {
+                return layout
+            }
+        }
         let sample = store.names.prefix(3).joined(separator: ", ")
         throw LLaVAError.unknownLayout(path: store.path, hint: "no language_model.model.embed_tokens.weight, "
             + "model.language_model.embed_tokens.weight or model.embed_tokens.weight + model.mm_projector.0.weight (found \(sample), …)")
     }
 
+    /// The stored name of a canonical tensor (see `TensorNameMap`); every canonical name used
+    /// here has a writable rule in each table.
+    private func stored(_ canonical: String) -> String { names.stored(for: canonical)! }
+
     /// Names of the language model's tensors.
     public var languageModel: LlamaModel.WeightNames {
-        switch self {
-        case .huggingFace:
-            return LlamaModel.WeightNames(embedTokens: "language_model.model.embed_tokens.weight", layerPrefix: "language_model.model.layers",
-                                          norm: "language_model.model.norm.weight", lmHead: "language_model.lm_head.weight")
-        case .huggingFaceNew:
-            return LlamaModel.WeightNames(embedTokens: "model.language_model.embed_tokens.weight", layerPrefix: "model.language_model.layers",
-                                          norm: "model.language_model.norm.weight", lmHead: "lm_head.weight")
-        case .original:
-            return .causalLM()
-        }
+        let layer0 = stored("language_model.layers.0.input_layernorm.weight")
+        return LlamaModel.WeightNames(embedTokens: stored("language_model.embed_tokens.weight"),
+                                      layerPrefix: String(layer0.dropLast(".0.input_layernorm.weight".count)),
+                                      norm: stored("language_model.norm.weight"), lmHead: stored("lm_head.weight"))
     }
 
     /// Projector layer names (`….weight`, `….bias`).
     public var projector: (first: String, second: String) {
-        switch self {
-        case .huggingFace: return ("multi_modal_projector.linear_1", "multi_modal_projector.linear_2")
-        case .huggingFaceNew: return ("model.multi_modal_projector.linear_1", "model.multi_modal_projector.linear_2")
-        case .original: return ("model.mm_projector.0", "model.mm_projector.2")
-        }
+        (String(stored("multi_modal_projector.linear_1.weight").dropLast(".weight".count)),
+         String(stored("multi_modal_projector.linear_2.weight").dropLast(".weight".count)))
     }
 
     /// Name of LLaVA-NeXT's row-separator embedding.
-    public var imageNewline: String { self == .huggingFace ? "image_newline" : "model.image_newline" }
+    public var imageNewline: String { stored("image_newline") }
 
     /// Candidate prefixes of the vision tower's tensors in the checkpoint itself, most specific first.
     var visionPrefixes: [String] {
-        switch self {
-        case .huggingFace: return ["vision_tower.vision_model.", "vision_tower."]
-        case .huggingFaceNew: return ["model.vision_tower.vision_model.", "model.vision_tower."]
-        case .original: return ["model.vision_tower.vision_tower.vision_model."]
-        }
+        names.rules.filter { $0.canonical == "vision_tower." }.map(\.stored).sorted { $0.count > $1.count }
     }
 
     /// The prefix under which `store` holds a CLIP vision tower, if any: one of this layout's

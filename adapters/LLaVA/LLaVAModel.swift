@@ -79,7 +79,7 @@ public struct LLaVAModel: Sendable {
     }
 
     /// `mm_vision_tower` from config.json, if it names a local folder.
-    private static func localVisionTower(folder: String) throws -> String? {
+    static func localVisionTower(folder: String) throws -> String? {
         guard let tower = try JSON.parse(contentsOf: folder + "/config.json")["mm_vision_tower"]?.stringValue else { return nil }
         let candidates = tower.hasPrefix("/") ? [tower] : [folder + "/" + tower, tower]
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/config.json") }

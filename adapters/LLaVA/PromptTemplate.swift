@@ -48,7 +48,7 @@ extension LLaVAModel {
     /// llava-hf layouts use `llava-hf` for LLaVA-1.5 and `llava_v1` for LLaVA-NeXT, and the original
     /// layout uses `llava_v1`.
     public var defaultTemplate: PromptTemplate {
-        if config.text.modelType == "mistral" { return .mistralInstruct }
+        if config.text.isMistral { return .mistralInstruct }
         if layout == .original || config.modelType == "llava_next" { return .llavaV1 }
         return .llavaHF
     }

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import LLaVA
+import Tensors
+
+/// `pdrop convert`: a LLaVA checkpoint folder to another layout, dtype or shard size.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a LLaVA checkpoint between layouts (llava-hf, original), dtypes and shard sizes.",
+        discussion: """
+            Tensors stream one at a time into a hidden folder beside --to, renamed into place only when \
+            complete; SRC is only read. original → llava-hf adds <image> and <pad> to the tokenizer files \
+            and pads embed_tokens/lm_head to a multiple of 64 rows with their mean row; llava-hf → original \
+            slices them back. An original LLaVA-1.5 target gets its CLIP tower as the folder vision_tower/ \
+            inside --to; LLaVA-NeXT keeps the tower in the checkpoint.
+            """)
+
+    @Option(help: "Source model folder (llava-hf, newer transformers or original layout; safetensors or PyTorch .bin).")
+    var from: String
+
+    @Option(help: "Destination folder (refused if it exists, unless --force).")
+    var to: String
+
+    @Option(help: "Target layout: llava-hf, llava-hf-new or original.")
+    var layout = "llava-hf"
+
+    @Option(help: "Stored dtype of float tensors: keep, f32, f16 or bf16 (round to nearest even).")
+    var dtype = "keep"
+
+    @Option(help: "Largest shard, e.g. 5GB, 500MB, 2GiB or a byte count.")
+    var maxShardSize = "5GB"
+
+    @Option(help: "The separate CLIP folder of an original LLaVA-1.5 checkpoint (default: mm_vision_tower when local).")
+    var visionTower: String?
+
+    @Flag(help: "Replace an existing destination (once the new folder is complete).")
+    var force = false
+
+    static let dtypes: [String: DType?] = ["keep": nil, "f32": .f32, "f16": .f16, "bf16": .bf16]
+
+    func validate() throws {
+        guard LLaVALayout(rawValue: layout) != nil else { throw ValidationError("--layout must be llava-hf, llava-hf-new or original") }
+        guard Self.dtypes[dtype] != nil else { throw ValidationError("--dtype must be keep, f32, f16 or bf16") }
+        do { _ = try ShardSize(parsing: maxShardSize) } catch { throw ValidationError("--max-shard-size: \(error)") }
+    }
+
+    func run() throws {
+        let options = ConversionOptions(layout: LLaVALayout(rawValue: layout)!, dtype: Self.dtypes[dtype]!,
+                                        maxShardSize: try ShardSize(parsing: maxShardSize), visionTower: visionTower, overwrite: force)
+        let interrupt = InterruptFlag()
+        let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        let report: ConversionReport
+        do {
+            report = try LLaVAConverter(source: from, options: options).convert(to: to) { progress in
+                if interrupt.isSet { throw ConversionError.cancelled }
+                bar?.show(progress)
+            }
+        } catch {
+            bar?.finish()
+            throw error
+        }
+        bar?.finish()
+        let plan = report.plan
+        print("\(report.destination): \(plan.tensorCount) tensors, \(plan.byteCount) bytes, \(plan.sourceLayout.rawValue) → \(plan.targetLayout.rawValue)"
+            + (plan.isNeXT ? " (LLaVA-NeXT)" : ""))
+        for file in report.files { print("  wrote \(file)") }
+        for note in plan.notes { print("  \(note)") }
+        if !plan.droppedTensors.isEmpty { print("  dropped \(plan.droppedTensors.count) buffers (rotary inv_freq, position_ids)") }
+        if !plan.skippedTensors.isEmpty { print("  skipped \(plan.skippedTensors.count) CLIP tensors outside vision_model") }
+        if !plan.ignoredFiles.isEmpty { print("  not carried: " + plan.ignoredFiles.joined(separator: ", ")) }
+    }
+}
+
+/// Set when SIGINT or SIGTERM arrives; the conversion then stops at the next tensor and removes
+/// its temporary folder (the signal's default action would leave it behind).
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                self.set = true
+                self.lock.unlock()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return set
+    }
+}
+
+/// A one-line progress bar on standard error: tensors, bytes and rate.
+final class ProgressBar {
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    func show(_ progress: ConversionProgress) {
+        let now = Date()
+        let complete = progress.tensorsDone == progress.tensorsTotal
+        guard complete || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
+        let fraction = progress.bytesTotal > 0 ? Double(progress.bytesDone) / Double(progress.bytesTotal) : 1
+        let width = 30, filled = Int((fraction * Double(width)).rounded(.down))
+        let rate = Double(progress.bytesDone) / max(now.timeIntervalSince(start), 1e-3)
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            + "\(progress.tensorsDone)/\(progress.tensorsTotal) tensors  \(Self.bytes(progress.bytesDone))/\(Self.bytes(progress.bytesTotal))  \(Self.bytes(Int(rate)))/s "
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        drawn = false
+    }
+
+    static func bytes(_ n: Int) -> String {
+        let value = Double(n)
+        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
+        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
+        return String(format: "%.1f kB", value / 1e3)
+    }
+}
