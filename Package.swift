@@ -51,6 +51,7 @@ let package = Package(
         .executableTarget(name: "WrapModel", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer"], path: "examples/WrapModel"),
         .executableTarget(name: "KeptTokens", dependencies: ["Imaging", "LLaVA", "LLaVANeXT", "PyramidDrop", "Tokenizer", "Transformer", "WeightIO"],
                           path: "examples/KeptTokens"),
+        .executableTarget(name: "ConvertWeights", dependencies: ["LLaVA", "Tensors"], path: "examples/ConvertWeights"),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["Tensors", "WeightIO", "Transformer"], path: "Tests/TestSupport"),
