@@ -1,5 +1,6 @@
 #include "pd_kernels.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -126,6 +127,54 @@ static void gemv_avx2(const uint16_t *w, int is_bf16, const float *x, float *y, 
     }
 }
 
+/* exp(x) for 8 floats: Cephes' polynomial after range reduction by ln 2 (relative error ~1e-7),
+ * inputs clamped to ±88.38 so the result stays finite. */
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.3762626647949f));
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(exponent));
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void silu_avx2(float *x, size_t n) {
+    size_t i = 0;
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), v));
+        _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+    }
+    for (; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void softmax_avx2(float *row, size_t n, float max_value) {
+    size_t i = 0;
+    __m256 sum8 = _mm256_setzero_ps();
+    const __m256 m = _mm256_set1_ps(max_value);
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + i), m));
+        _mm256_storeu_ps(row + i, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    float sum = hsum(sum8);
+    for (; i < n; i++) { row[i] = expf(row[i] - max_value); sum += row[i]; }
+    const __m256 inv = _mm256_set1_ps(1.0f / sum);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
+    for (; i < n; i++) row[i] *= 1.0f / sum;
+}
+
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -135,10 +184,78 @@ static int has_avx2(void) {
     return cached;
 }
 #else
+/* exp(x) for 8 floats: Cephes' polynomial after range reduction by ln 2 (relative error ~1e-7),
+ * inputs clamped to ±88.38 so the result stays finite. */
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.3762626647949f));
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(exponent));
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void silu_avx2(float *x, size_t n) {
+    size_t i = 0;
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), v));
+        _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+    }
+    for (; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void softmax_avx2(float *row, size_t n, float max_value) {
+    size_t i = 0;
+    __m256 sum8 = _mm256_setzero_ps();
+    const __m256 m = _mm256_set1_ps(max_value);
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + i), m));
+        _mm256_storeu_ps(row + i, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    float sum = hsum(sum8);
+    for (; i < n; i++) { row[i] = expf(row[i] - max_value); sum += row[i]; }
+    const __m256 inv = _mm256_set1_ps(1.0f / sum);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
+    for (; i < n; i++) row[i] *= 1.0f / sum;
+}
+
 static int has_avx2(void) { return 0; }
 #endif
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
+
+void pd_silu(float *x, size_t count) {
+#ifdef PD_X86
+    if (has_avx2()) { silu_avx2(x, count); return; }
+#endif
+    for (size_t i = 0; i < count; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void pd_softmax(float *row, size_t count) {
+    if (count == 0) return;
+    float max_value = -INFINITY;
+    for (size_t i = 0; i < count; i++) if (row[i] > max_value) max_value = row[i];
+    if (max_value == -INFINITY) { memset(row, 0, count * sizeof(float)); return; }
+#ifdef PD_X86
+    if (has_avx2()) { softmax_avx2(row, count, max_value); return; }
+#endif
+    float sum = 0;
+    for (size_t i = 0; i < count; i++) { row[i] = expf(row[i] - max_value); sum += row[i]; }
+    for (size_t i = 0; i < count; i++) row[i] *= 1.0f / sum;
+}
 
 int pd_kernels_vectorized(void) { return has_avx2(); }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Element-wise activation functions, applied in place.
@@ -33,7 +34,11 @@ public enum Activation: String, Sendable {
     public func apply(_ x: inout Tensor) {
         x.withMutableFloats { p in
             Parallel.forEachChunk(of: p.count, minimumPerWorker: 32_768) { range in
-                for i in range { p[i] = self(p[i]) }
+                if self == .silu {
+                    pd_silu(p.baseAddress! + range.lowerBound, range.count)   // vectorised exp where the CPU allows
+                } else {
+                    for i in range { p[i] = self(p[i]) }
+                }
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import CKernels
 
 /// Numerically stable softmax.
 public enum Softmax {
@@ -6,21 +6,7 @@ public enum Softmax {
     /// `-inf` becomes all zeros rather than NaN).
     @inline(__always)
     public static func inPlace(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        guard count > 0 else { return }
-        var maxValue = -Float.infinity
-        for i in 0..<count where row[i] > maxValue { maxValue = row[i] }
-        if maxValue == -.infinity {
-            row.update(repeating: 0, count: count)
-            return
-        }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = exp(row[i] - maxValue)
-            row[i] = e
-            sum += e
-        }
-        let inv = 1 / sum
-        for i in 0..<count { row[i] *= inv }
+        pd_softmax(row, count)
     }
 
     /// Softmax over the last dimension of `x`.
