@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
-        .target(name: "Transformer", dependencies: ["Tensors", "WeightIO", "PyramidDrop"]),
+        .target(name: "Transformer", dependencies: ["CKernels", "Tensors", "WeightIO", "PyramidDrop"]),
         .target(name: "Tokenizer", dependencies: ["WeightIO", "CJSON"]),
         .target(name: "Imaging", dependencies: ["Tensors", "CStb", "CJPEGDecode"]),
 

@@ -92,7 +92,8 @@ static inline float hsum(__m256 v) {
 }
 
 __attribute__((target("avx2,f16c,fma")))
-static void gemv_avx2(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+static inline __attribute__((always_inline)) void gemv_avx2_body(const uint16_t *w, const int is_bf16, const float *x, float *y,
+                                                                 size_t cols, size_t r0, size_t r1) {
     size_t r = r0;
     /* Four rows at a time share each load of x. */
     for (; r + 4 <= r1; r += 4) {
@@ -100,6 +101,12 @@ static void gemv_avx2(const uint16_t *w, int is_bf16, const float *x, float *y, 
         __m256 sa = _mm256_setzero_ps(), sb = _mm256_setzero_ps(), sc = _mm256_setzero_ps(), sd = _mm256_setzero_ps();
         size_t k = 0;
         for (; k + 8 <= cols; k += 8) {
+            if ((k & 31) == 0) { /* one 64-byte line of each row, 256 elements ahead */
+                _mm_prefetch((const char *)(a + k + 256), _MM_HINT_T0);
+                _mm_prefetch((const char *)(b + k + 256), _MM_HINT_T0);
+                _mm_prefetch((const char *)(c + k + 256), _MM_HINT_T0);
+                _mm_prefetch((const char *)(d + k + 256), _MM_HINT_T0);
+            }
             __m256 xv = _mm256_loadu_ps(x + k);
             sa = _mm256_fmadd_ps(load8(a + k, is_bf16), xv, sa);
             sb = _mm256_fmadd_ps(load8(b + k, is_bf16), xv, sb);
@@ -125,6 +132,17 @@ static void gemv_avx2(const uint16_t *w, int is_bf16, const float *x, float *y, 
         for (; k < cols; k++) t += widen(a, k, is_bf16) * x[k];
         y[r] = t;
     }
+}
+
+/* The loop specialised per format, so the format test is not in the inner loop. */
+__attribute__((target("avx2,f16c,fma")))
+static void gemv_avx2_f16(const uint16_t *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+    gemv_avx2_body(w, 0, x, y, cols, r0, r1);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void gemv_avx2_bf16(const uint16_t *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+    gemv_avx2_body(w, 1, x, y, cols, r0, r1);
 }
 
 /* exp(x) for 8 floats: Cephes' polynomial after range reduction by ln 2 (relative error ~1e-7),
@@ -173,6 +191,29 @@ static void softmax_avx2(float *row, size_t n, float max_value) {
     const __m256 inv = _mm256_set1_ps(1.0f / sum);
     for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
     for (; i < n; i++) row[i] *= 1.0f / sum;
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void attend_one_avx2(const float *q, const float *k, const float *v, float *out, size_t total, size_t d,
+                            size_t stride, float scale, float *scores) {
+    for (size_t j = 0; j < total; j++) {
+        const float *key = k + j * stride;
+        __m256 s = _mm256_setzero_ps();
+        size_t i = 0;
+        for (; i + 8 <= d; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(key + i), s);
+        float dot = hsum(s);
+        for (; i < d; i++) dot += q[i] * key[i];
+        scores[j] = dot * scale;
+    }
+    pd_softmax(scores, total);
+    memset(out, 0, d * sizeof(float));
+    for (size_t j = 0; j < total; j++) {
+        const float *value = v + j * stride;
+        const __m256 p = _mm256_set1_ps(scores[j]);
+        size_t i = 0;
+        for (; i + 8 <= d; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, _mm256_loadu_ps(value + i), _mm256_loadu_ps(out + i)));
+        for (; i < d; i++) out[i] += scores[j] * value[i];
+    }
 }
 
 static int has_avx2(void) {
@@ -232,6 +273,29 @@ static void softmax_avx2(float *row, size_t n, float max_value) {
     for (; i < n; i++) row[i] *= 1.0f / sum;
 }
 
+__attribute__((target("avx2,f16c,fma")))
+static void attend_one_avx2(const float *q, const float *k, const float *v, float *out, size_t total, size_t d,
+                            size_t stride, float scale, float *scores) {
+    for (size_t j = 0; j < total; j++) {
+        const float *key = k + j * stride;
+        __m256 s = _mm256_setzero_ps();
+        size_t i = 0;
+        for (; i + 8 <= d; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(key + i), s);
+        float dot = hsum(s);
+        for (; i < d; i++) dot += q[i] * key[i];
+        scores[j] = dot * scale;
+    }
+    pd_softmax(scores, total);
+    memset(out, 0, d * sizeof(float));
+    for (size_t j = 0; j < total; j++) {
+        const float *value = v + j * stride;
+        const __m256 p = _mm256_set1_ps(scores[j]);
+        size_t i = 0;
+        for (; i + 8 <= d; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, _mm256_loadu_ps(value + i), _mm256_loadu_ps(out + i)));
+        for (; i < d; i++) out[i] += scores[j] * value[i];
+    }
+}
+
 static int has_avx2(void) { return 0; }
 #endif
 
@@ -242,6 +306,22 @@ void pd_silu(float *x, size_t count) {
     if (has_avx2()) { silu_avx2(x, count); return; }
 #endif
     for (size_t i = 0; i < count; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void pd_attend_one(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
+                   size_t stride, float scale, float *scores) {
+#ifdef PD_X86
+    if (has_avx2()) { attend_one_avx2(q, k, v, out, total, head_dim, stride, scale, scores); return; }
+#endif
+    for (size_t j = 0; j < total; j++) {
+        float dot = 0;
+        for (size_t i = 0; i < head_dim; i++) dot += q[i] * k[j * stride + i];
+        scores[j] = dot * scale;
+    }
+    pd_softmax(scores, total);
+    memset(out, 0, head_dim * sizeof(float));
+    for (size_t j = 0; j < total; j++)
+        for (size_t i = 0; i < head_dim; i++) out[i] += scores[j] * v[j * stride + i];
 }
 
 void pd_softmax(float *row, size_t count) {
@@ -275,7 +355,10 @@ void pd_bf16_to_f32(const uint16_t *src, float *dst, size_t count) {
 
 void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
 #ifdef PD_X86
-    if (has_avx2()) { gemv_avx2(w, is_bf16, x, y, cols, r0, r1); return; }
+    if (has_avx2()) {
+        if (is_bf16) gemv_avx2_bf16(w, x, y, cols, r0, r1); else gemv_avx2_f16(w, x, y, cols, r0, r1);
+        return;
+    }
 #endif
     gemv_scalar(w, is_bf16, x, y, cols, r0, r1);
 }

@@ -1,3 +1,4 @@
+import CKernels
 import PyramidDrop
 import Tensors
 
@@ -45,6 +46,20 @@ public enum Attention {
         let scale = 1 / Float(headDim).squareRoot()
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(n * total, 1))
         defer { scores.deallocate() }
+        if n == 1 {
+            // A decode step: heads split over the cores with vectorised loops, and no OpenBLAS
+            // call to wake its threads between the 16-bit GEMVs.
+            Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+                defer { scratch.deallocate() }
+                for h in range {
+                    let g = h / groups
+                    pd_attend_one(q + h * headDim, k + g * headDim, v + g * headDim, out + h * headDim, total, headDim,
+                                  kvWidth, scale, scratch)
+                }
+            }
+            return
+        }
         for h in 0..<heads {
             let g = h / groups
             GEMM.sgemm(transB: true, m: n, n: total, k: headDim, alpha: scale,

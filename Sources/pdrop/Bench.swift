@@ -39,7 +39,7 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard ["f32", "f16", "bf16"].contains(weights) else { throw ValidationError("--weights must be f32, f16 or bf16") }
         guard runs >= 1, decodeTokens >= 0, textTokens >= 1 else { throw ValidationError("--runs and --text-tokens must be ≥ 1") }
-        if let layers, layers < 2 { throw ValidationError("--layers must be at least 2") }
+        if let layers, layers < 4 { throw ValidationError("--layers must be at least 4 (PyramidDrop drops at the quarter points)") }
         if let imageTokens, imageTokens < 0 { throw ValidationError("--image-tokens must not be negative") }
     }
 

@@ -24,6 +24,12 @@ void pd_silu(float *x, size_t count);
 /* Numerically stable softmax of row[0..<count] in place; a row whose maximum is -inf becomes zeros. */
 void pd_softmax(float *row, size_t count);
 
+/* One query head attending over `total` cached keys/values (a decode step): scores[j] =
+ * scale * dot(q, k[j]), softmax, out = sum_j p_j v[j]. Row j of k and v starts at j * stride floats.
+ * `scores` is scratch for `total` floats. */
+void pd_attend_one(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
+                   size_t stride, float scale, float *scores);
+
 /* 1 when the vector path is in use (for reports). */
 int pd_kernels_vectorized(void);
 
