@@ -76,15 +76,7 @@ struct SentencePieceModel: Sendable {
 
     /// Reads and checks `path`.
     init(path: String) throws(TokenizerError) {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileBytes.read(path)
-        } catch let WeightIOError.cannotOpen(_, reason) {
-            throw .cannotRead(path: path, reason: reason)
-        } catch {
-            throw .cannotRead(path: path, reason: "\(error)")
-        }
-        try self.init(bytes: bytes, path: path)
+        try self.init(bytes: try TokenizerError.reading(path), path: path)
     }
 
     /// Parses a serialized ModelProto; `path` is only used in errors.

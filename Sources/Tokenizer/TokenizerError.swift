@@ -1,3 +1,5 @@
+import WeightIO
+
 /// Everything that can go wrong loading a tokenizer. Each case names the file and the field (a
 /// dotted path such as `normalizer.normalizers[1].type`, or `trainer_spec.model_type` in a
 /// SentencePiece model) and what was found there; `description` is one line for the CLI.
@@ -32,6 +34,19 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .wrongType(path, field, expected, found): return "\(path): field '\(field)': expected \(expected), found \(found)"
         case let .unsupported(path, field, value): return "\(path): unsupported \(field): \(value)"
         case let .invalidValue(path, field, reason): return "\(path): field '\(field)': \(reason)"
+        }
+    }
+}
+
+extension TokenizerError {
+    /// The bytes of `path`, or `.cannotRead` naming it.
+    static func reading(_ path: String) throws(TokenizerError) -> [UInt8] {
+        do {
+            return try FileBytes.read(path)
+        } catch let WeightIOError.cannotOpen(_, reason) {
+            throw .cannotRead(path: path, reason: reason)
+        } catch {
+            throw .cannotRead(path: path, reason: "\(error)")
         }
     }
 }

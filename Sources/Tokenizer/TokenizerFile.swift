@@ -14,14 +14,7 @@ final class TokenizerFile {
     private let root: OpaquePointer
 
     init(path: String) throws(TokenizerError) {
-        var bytes: [UInt8]
-        do {
-            bytes = try FileBytes.read(path)
-        } catch let WeightIOError.cannotOpen(_, reason) {
-            throw .cannotRead(path: path, reason: reason)
-        } catch {
-            throw .cannotRead(path: path, reason: "\(error)")
-        }
+        var bytes = try TokenizerError.reading(path)
         guard let tokener = json_tokener_new() else { throw .invalidJSON(path: path, reason: "out of memory") }
         defer { json_tokener_free(tokener) }
         json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT) | Int32(JSON_TOKENER_VALIDATE_UTF8))
