@@ -60,9 +60,9 @@ let package = Package(
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVANeXT", "Imaging", "Tokenizer", "TestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "WeightIO"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import Tensors
 
 /// Decoding is byte-exact with Pillow 13's `Image.open(f).convert("RGB")` (JPEG via libjpeg-turbo,
 /// PNG/BMP/GIF via stb_image), and every bad file is a specific `ImagingError`.
@@ -137,18 +138,5 @@ import Testing
 
     private func bytes(_ file: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: ImageFixtures.directory.appendingPathComponent(file)))
-    }
-}
-
-/// A tiny deterministic generator for the damage test.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

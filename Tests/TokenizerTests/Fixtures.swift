@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import Tokenizer
 
 /// The parity data written by Tests/Fixtures/tokenizer/make_tokenizer_fixtures.py (Hugging Face
@@ -98,5 +99,20 @@ enum Fixtures {
     /// A readable rendering of a test string for failure messages.
     static func show(_ s: String) -> String {
         s.count > 60 ? String(reflecting: String(s.prefix(60))) + "… (\(s.utf8.count) bytes)" : String(reflecting: s)
+    }
+}
+
+/// Decoding parity for one fixture tokenizer: every parity string's ids (with and without skipping
+/// special tokens) and the hand-picked id lists decode as the reference did.
+func expectDecodeParity(_ tokenizer: Tokenizer, name: String, strings: [String], entry: Parity.Entry) {
+    for (text, expected) in zip(strings, entry.cases) {
+        let ids = entry.special_prefix + expected.ids + entry.special_suffix
+        #expect(tokenizer.decode(ids) == expected.decoded, "\(name) \(Fixtures.show(text))")
+        #expect(tokenizer.decode(ids, skipSpecialTokens: false) == expected.decoded_all, "\(name) \(Fixtures.show(text))")
+    }
+    // Hand-picked ids: invalid UTF-8 byte runs, incomplete characters, ids out of range.
+    for expected in entry.decode_cases {
+        #expect(tokenizer.decode(expected.ids) == expected.skip, "\(name) \(expected.ids)")
+        #expect(tokenizer.decode(expected.ids, skipSpecialTokens: false) == expected.keep, "\(name) \(expected.ids)")
     }
 }

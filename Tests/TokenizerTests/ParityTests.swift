@@ -23,16 +23,7 @@ import Testing
         let parity = try Fixtures.parity()
         let entry = try #require(parity.tokenizers[name])
         let tokenizer = try Tokenizer(tokenizerJSON: Fixtures.tokenizerJSON(name))
-        for (text, expected) in zip(parity.strings, entry.cases) {
-            let ids = entry.special_prefix + expected.ids + entry.special_suffix
-            #expect(tokenizer.decode(ids) == expected.decoded, "\(name) \(Fixtures.show(text))")
-            #expect(tokenizer.decode(ids, skipSpecialTokens: false) == expected.decoded_all, "\(name) \(Fixtures.show(text))")
-        }
-        // Hand-picked ids: invalid UTF-8 byte runs, incomplete characters, ids out of range.
-        for expected in entry.decode_cases {
-            #expect(tokenizer.decode(expected.ids) == expected.skip, "\(name) \(expected.ids)")
-            #expect(tokenizer.decode(expected.ids, skipSpecialTokens: false) == expected.keep, "\(name) \(expected.ids)")
-        }
+        expectDecodeParity(tokenizer, name: name, strings: parity.strings, entry: entry)
     }
 
     @Test(arguments: Fixtures.names)

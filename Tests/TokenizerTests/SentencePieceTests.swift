@@ -37,15 +37,7 @@ import Testing
     func decodeMatchesTransformers(name: String) throws {
         let (_, entry, strings) = try fixture(name)
         let tokenizer = try Tokenizer(folder: Fixtures.folder(name))
-        for (text, expected) in zip(strings, entry.cases) {
-            let ids = entry.special_prefix + expected.ids + entry.special_suffix
-            #expect(tokenizer.decode(ids) == expected.decoded, "\(name) \(Fixtures.show(text))")
-            #expect(tokenizer.decode(ids, skipSpecialTokens: false) == expected.decoded_all, "\(name) \(Fixtures.show(text))")
-        }
-        for expected in entry.decode_cases {
-            #expect(tokenizer.decode(expected.ids) == expected.skip, "\(name) \(expected.ids)")
-            #expect(tokenizer.decode(expected.ids, skipSpecialTokens: false) == expected.keep, "\(name) \(expected.ids)")
-        }
+        expectDecodeParity(tokenizer, name: name, strings: strings, entry: entry)
     }
 
     @Test(arguments: Fixtures.sentencePieceNames)
