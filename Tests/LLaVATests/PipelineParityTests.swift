@@ -1,3 +1,4 @@
+import Foundation
 import Imaging
 import LLaVA
 import PyramidDrop
@@ -56,5 +57,22 @@ import WeightIO
         let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
         #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)
+    }
+}
+
+/// Older CLIP folders write `"size": 336, "crop_size": 336` as plain integers.
+@Suite struct PreprocessorConfigTests {
+    @Test func plainIntegerSizesAreRead() throws {
+        let scratch = try TemporaryDirectory()
+        let source = Fixtures.path("llava/tiny-llava-hf")
+        for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(atPath: source + "/" + file, toPath: scratch.path(file))
+        }
+        try FileBytes.writeAtomically(Array(#"{"size": 98, "crop_size": 84, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}"#.utf8),
+                                      to: scratch.path("preprocessor_config.json"))
+        let preprocessor = try LLaVAModel(folder: scratch.path).clipPreprocessor()
+        #expect(preprocessor.shortestEdge == 98)
+        #expect(preprocessor.cropSize == ImageSize(width: 84, height: 84))
+        #expect(preprocessor.mean == [0.5, 0.5, 0.5])
     }
 }

@@ -48,8 +48,11 @@ extension LLaVAModel {
         let candidates = [folder, visionFolder].compactMap { $0 }.map { $0 + "/preprocessor_config.json" }
         let json = try candidates.first { FileManager.default.fileExists(atPath: $0) }.map { try JSON.parse(contentsOf: $0) } ?? .object([:])
         func number(_ path: String...) -> Int? { json.value(at: path)?.intValue }
-        let shortest = number("size", "shortest_edge") ?? number("size", "height") ?? side
-        let crop = ImageSize(width: number("crop_size", "width") ?? side, height: number("crop_size", "height") ?? side)
+        // Newer files nest sizes ({"shortest_edge": 336}, {"height": 336, "width": 336}); older CLIP
+        // files give plain integers.
+        let shortest = number("size", "shortest_edge") ?? number("size", "height") ?? number("size") ?? side
+        let crop = ImageSize(width: number("crop_size", "width") ?? number("crop_size") ?? side,
+                             height: number("crop_size", "height") ?? number("crop_size") ?? side)
         let mean = json["image_mean"]?.arrayValue?.compactMap(\.doubleValue) ?? CLIPPreprocessor.clipMean
         let std = json["image_std"]?.arrayValue?.compactMap(\.doubleValue) ?? CLIPPreprocessor.clipStd
         let rescale = json["rescale_factor"]?.doubleValue ?? 1.0 / 255.0
