@@ -43,7 +43,7 @@ public enum GEMM {
 
     /// Rows of a 16-bit weight converted to f32 per GEMM call; bounds the scratch at
     /// `tileRows × inFeatures` floats whatever the weight's size.
-    public static let weightTileRows = 256
+    public static let weightTileRows = 1024
 
     /// `y[n, out] = x[n, in] · Wᵀ + b`, the PyTorch `nn.Linear` convention (`weight` is `[out, in]`).
     /// `weight` may be stored as F32, F16 or BF16. 16-bit weights are never expanded whole: a

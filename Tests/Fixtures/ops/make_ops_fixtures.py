@@ -63,10 +63,10 @@ def linear():
         out[f"w_{tag}"] = wr
         out[f"y_{tag}_bias"] = F.linear(x, wr.float(), b)    # expected from the rounded weight
         out[f"y_{tag}_nobias"] = F.linear(x, wr.float())
-    # More output rows than GEMM.weightTileRows (256): the 16-bit path converts the weight in tiles.
+    # More output rows than GEMM.weightTileRows (1024): the 16-bit path converts the weight in tiles.
     xt = torch.randn(2, 8, generator=g)
-    wt = torch.randn(300, 8, generator=g)
-    bt = torch.randn(300, generator=g)
+    wt = torch.randn(1100, 8, generator=g)
+    bt = torch.randn(1100, generator=g)
     out.update({"xt": xt, "wt": wt, "bt": bt, "yt": F.linear(xt, wt, bt)})
     for tag, dt in (("f16", torch.float16), ("bf16", torch.bfloat16)):
         wr = wt.to(dt)
