@@ -124,7 +124,7 @@ struct Bench: ParsableCommand {
         return TokenState(hidden: Tensor(shape: [isImage.count, d], values: values), isImage: isImage)
     }
 
-    /// Raw `cblas_sgemm` GFLOP/s over one layer's GEMM shapes with `rows` tokens (best of 3).
+    /// Raw `cblas_sgemm` GFLOP/s over one layer's GEMM shapes with `rows` tokens (best of 5).
     static func sgemmGFLOPs(config: LlamaConfig, rows: Int) -> Double {
         let d = config.hiddenSize, m = config.intermediateSize
         let q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
@@ -133,7 +133,7 @@ struct Bench: ParsableCommand {
         let a = [Float](repeating: 0.01, count: rows * widest), b = [Float](repeating: 0.02, count: largest)
         var c = [Float](repeating: 0, count: rows * widest)
         var best = Double.infinity
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             let start = Date()
             for (out, inner) in shapes {
                 GEMM.sgemm(transB: true, m: rows, n: out, k: inner, a: a, lda: inner, b: b, ldb: inner, c: &c, ldc: out)
