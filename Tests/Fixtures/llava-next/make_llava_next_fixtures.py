@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
 sys.path.insert(0, os.path.join(HERE, "..", "llava"))
 from make_model_fixtures import pruned_greedy  # noqa: E402
-from make_llava_fixtures import hub_layout, make_tokenizer, randomize, save  # noqa: E402
+from make_llava_fixtures import hub_layout, make_tokenizer, original_layout, randomize, save  # noqa: E402
 
 torch.manual_seed(0)
 TILE, PATCH = 56, 14
@@ -57,23 +57,6 @@ def make_images():
 
 def new_layout(state):
     return dict(state)  # transformers 5's in-memory keys are the newer prefixes
-
-
-def original_layout(state):
-    out = {}
-    for k, v in state.items():
-        if k.startswith("model.vision_tower."):
-            out["model.vision_tower.vision_tower.vision_model." + k[len("model.vision_tower."):]] = v
-        elif k.startswith("model.language_model."):
-            out["model." + k[len("model.language_model."):]] = v
-        elif k.startswith("model.multi_modal_projector.linear_"):
-            i = {"1": "0", "2": "2"}[k[len("model.multi_modal_projector.linear_")]]
-            out[f"model.mm_projector.{i}." + k.rsplit(".", 1)[1]] = v
-        elif k == "model.image_newline":
-            out["model.image_newline"] = v
-        elif k == "lm_head.weight":
-            out[k] = v
-    return out
 
 
 @torch.no_grad()
@@ -165,7 +148,7 @@ def main():
                  "mm_hidden_size": 64, "mm_projector_type": "mlp2x_gelu", "mm_vision_select_layer": -2,
                  "mm_vision_select_feature": "patch", "image_aspect_ratio": "anyres", "mm_patch_merge_type": "spatial_unpad",
                  "image_grid_pinpoints": [[w, h] for h, w in PINPOINTS], "image_size": TILE})
-    save(folder, original_layout(state), flat)
+    save(folder, original_layout(state, tower_inside=True)[0], flat)
     tokenizer.save_pretrained(folder)
     save_file({k: v.detach().clone().contiguous() for k, v in exp.items()}, os.path.join(HERE, "expected.safetensors"),
               metadata={"format": "pt"})

@@ -122,21 +122,29 @@ def hub_layout(state):
     return out
 
 
-def original_layout(state, vocab):
-    """transformers 5 keys → liuhaotian layout (language model + projector; vision tower separate)."""
+def original_layout(state, vocab=None, tower_inside=False):
+    """transformers 5 keys → liuhaotian layout. LLaVA-1.5 keeps the vision tower in a separate CLIP
+    folder (returned second, `vision_model.*`); LLaVA-NeXT keeps it inside
+    (`model.vision_tower.vision_tower.vision_model.*`) with `model.image_newline`. With `vocab`, the
+    embedding and head rows are cut to the unpadded vocabulary."""
     lm, clip = {}, {}
     for k, v in state.items():
         if k.startswith("model.vision_tower."):
-            clip["vision_model." + k[len("model.vision_tower."):]] = v
+            rest = k[len("model.vision_tower."):]
+            if tower_inside:
+                lm["model.vision_tower.vision_tower.vision_model." + rest] = v
+            else:
+                clip["vision_model." + rest] = v
         elif k.startswith("model.language_model."):
             lm["model." + k[len("model.language_model."):]] = v
         elif k.startswith("model.multi_modal_projector.linear_"):
             i = {"1": "0", "2": "2"}[k[len("model.multi_modal_projector.linear_")]]
             lm[f"model.mm_projector.{i}." + k.rsplit(".", 1)[1]] = v
-        elif k == "lm_head.weight":
+        elif k in ("lm_head.weight", "model.image_newline"):
             lm[k] = v
-    lm["model.embed_tokens.weight"] = lm["model.embed_tokens.weight"][:vocab].clone()
-    lm["lm_head.weight"] = lm["lm_head.weight"][:vocab].clone()
+    if vocab is not None:
+        lm["model.embed_tokens.weight"] = lm["model.embed_tokens.weight"][:vocab].clone()
+        lm["lm_head.weight"] = lm["lm_head.weight"][:vocab].clone()
     return lm, clip
 
 
