@@ -44,8 +44,6 @@ public enum Attention {
         let qWidth = heads * headDim, kvWidth = kvHeads * headDim
         let groups = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(n * total, 1))
-        defer { scores.deallocate() }
         if n == 1 {
             // A decode step: heads split over the cores with vectorised loops, and no OpenBLAS
             // call to wake its threads between the 16-bit GEMVs.
@@ -60,6 +58,8 @@ public enum Attention {
             }
             return
         }
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * total)
+        defer { scores.deallocate() }
         for h in 0..<heads {
             let g = h / groups
             GEMM.sgemm(transB: true, m: n, n: total, k: headDim, alpha: scale,
