@@ -45,6 +45,19 @@ import Testing
         let tiled = GEMM.linear(two, weight: weight, bias: bias).floats
         #expect(maxAbsDiff(Array(tiled[..<outFeatures]), result.floats) <= 1e-4)
     }
+
+    /// Rows wider than the bf16 kernel's on-stack copy of x (16 384 columns) take its heap path
+    /// and still match the widened weights.
+    @Test(arguments: [DType.f16, .bf16])
+    func wideRowGEMVMatchesWidenedWeights(dtype: DType) {
+        let outFeatures = 6, inFeatures = 16_411
+        var generator = SplitMix64(seed: 11)
+        let weight = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in uniform(&generator) })
+            .converted(to: dtype)
+        let x = Tensor(shape: [1, inFeatures], values: (0..<inFeatures).map { _ in uniform(&generator) })
+        let reference = GEMM.linear(x, weight: weight.toFloat32())
+        #expect(isClose(GEMM.linear(x, weight: weight), reference, relative: 1e-5, absolute: 1e-4))
+    }
 }
 
 /// A float in [-1, 1) from `generator`.
