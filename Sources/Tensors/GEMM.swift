@@ -46,9 +46,9 @@ public enum GEMM {
     public static let weightTileRows = 1024
 
     /// `y[n, out] = x[n, in] · Wᵀ + b`, the PyTorch `nn.Linear` convention (`weight` is `[out, in]`).
-    /// `weight` may be stored as F32, F16 or BF16. 16-bit weights are never expanded whole: a
-    /// single row (a decode step) goes through a vectorised 16-bit GEMV on both cores; more rows go
-    /// through `sgemm` over tiles of the weight converted into a reused scratch buffer.
+    /// `weight` may be stored as F32, F16 or BF16. A single row (a decode step) goes through our
+    /// vectorised GEMV on both cores, reading 16-bit weights as they are; more rows go through
+    /// `sgemm`, 16-bit weights over tiles converted into a reused scratch buffer (never expanded whole).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
@@ -63,8 +63,9 @@ public enum GEMM {
                 } else if weight.isDirectFloat {
                     weight.withFloats { pw in
                         if rows == 1 {
-                            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), 1,
-                                        pw.baseAddress!, Int32(inFeatures), xp, 1, 0, yp, 1)
+                            gemv(outFeatures: outFeatures, inFeatures: inFeatures) { r0, r1 in
+                                pd_gemv_32(pw.baseAddress!, xp, yp, inFeatures, r0, r1)
+                            }
                         } else {
                             sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, lda: inFeatures,
                                   b: pw.baseAddress!, ldb: inFeatures, c: yp, ldc: outFeatures)
@@ -89,15 +90,21 @@ public enum GEMM {
         return out
     }
 
-    /// `y = W x` for a 16-bit `W` `[out, in]`, reading the weight directly; rows split over the cores.
+    /// `y = W x` for a 16-bit `W` `[out, in]`, reading the weight directly.
     private static func halfGEMV(_ weight: Tensor, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         let w = weight.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
         let isBF16: Int32 = weight.dtype == .bf16 ? 1 : 0
+        gemv(outFeatures: weight.shape[0], inFeatures: weight.shape[1]) { r0, r1 in
+            pd_gemv_16(w, isBF16, x, y, weight.shape[1], r0, r1)
+        }
+    }
+
+    /// Runs a GEMV kernel `rows(r0, r1)` over `0..<outFeatures`, split over the cores when the
+    /// matrix is large enough (our own kernels for f32 too: a decode step never wakes OpenBLAS).
+    private static func gemv(outFeatures: Int, inFeatures: Int, rows: (Int, Int) -> Void) {
         let parts = outFeatures * inFeatures >= 1 << 18 ? Parallel.workers : 1
         Parallel.forEach(parts) { part in
-            let r0 = outFeatures * part / parts, r1 = outFeatures * (part + 1) / parts
-            pd_gemv_16(w, isBF16, x, y, inFeatures, r0, r1)
+            rows(outFeatures * part / parts, outFeatures * (part + 1) / parts)
         }
     }
 

@@ -1,5 +1,5 @@
-/// The bytes behind a `Tensor`: either memory this object owns (64-byte aligned, freed on deinit)
-/// or a read-only view into memory kept alive by `owner` (for example a mapped safetensors file).
+/// The bytes behind a `Tensor`: either memory this object owns (64-byte aligned, taken from and
+/// returned to `BufferPool.shared`) or a read-only view into memory kept alive by `owner` (for example a mapped safetensors file).
 public final class TensorStorage: @unchecked Sendable {
     /// Start of the bytes.
     public let base: UnsafeMutableRawPointer
@@ -11,11 +11,11 @@ public final class TensorStorage: @unchecked Sendable {
     /// Whether the bytes may be written (owned storage only).
     public var isWritable: Bool { owner == nil }
 
-    /// Allocates `byteCount` zeroed bytes, 64-byte aligned.
+    /// `byteCount` zeroed bytes, 64-byte aligned, from `BufferPool.shared`.
     public init(zeroedByteCount byteCount: Int) {
         self.byteCount = byteCount
-        base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        base = BufferPool.shared.take(byteCount: byteCount)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         owner = nil
     }
 
@@ -27,6 +27,6 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        if owner == nil { base.deallocate() }
+        if owner == nil { BufferPool.shared.give(base, byteCount: byteCount) }
     }
 }

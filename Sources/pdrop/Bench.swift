@@ -33,6 +33,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs per variant (medians are reported).")
     var runs = 3
 
+    @Flag(help: "With 16-bit --weights, also time decode on an f32 copy of the model, steps interleaved.")
+    var compareF32 = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -41,6 +44,18 @@ struct Bench: ParsableCommand {
         guard runs >= 1, decodeTokens >= 0, textTokens >= 1 else { throw ValidationError("--runs and --text-tokens must be ≥ 1") }
         if let layers, layers < 4 { throw ValidationError("--layers must be at least 4 (PyramidDrop drops at the quarter points)") }
         if let imageTokens, imageTokens < 0 { throw ValidationError("--image-tokens must not be negative") }
+        if compareF32 && weights == "f32" { throw ValidationError("--compare-f32 needs --weights f16 or bf16") }
+    }
+
+    /// Bytes of an f32 copy of the model's layers and LM head, refused when it would not fit.
+    static func checkF32CopyFits(config: LlamaConfig) throws {
+        let d = config.hiddenSize, q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
+        let perLayer = 2 * q * d + 2 * kv * d + 3 * config.intermediateSize * d
+        let bytes = 4 * (config.layerCount * perLayer + 2 * config.vocabularySize * d)
+        let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        if Double(bytes) > available {
+            throw ValidationError("--compare-f32 needs \(format(Double(bytes) / 1e9)) GB for the f32 copy, more than half of this machine's memory; use fewer --layers")
+        }
     }
 
     func run() throws {
@@ -89,24 +104,40 @@ struct Bench: ParsableCommand {
             results[name] = .object(entry)
             lines.append(line)
         }
-        let decode = try Self.decode(model: model, prompt: prompt, steps: decodeTokens)
-        let bandwidth = Self.sgemvBandwidth()
-        let report: JSON = .object([
+        if compareF32 { try Self.checkF32CopyFits(config: config) }
+        let decodeModels = compareF32 ? [model, SyntheticModel.make(config: config, dtype: .f32)] : [model]
+        let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens).run() : nil
+        var report: [String: JSON] = [
             "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights),
             "tokens": .object(["image": .int(images), "text": .int(textTokens)]),
             "sgemm_gflops": .double(yardstick), "variants": .object(results),
-            "decode": .object(["ms_per_token": .double(decode.msPerToken), "weight_gbps": .double(decode.weightGBps),
-                               "bandwidth_gbps": .double(bandwidth)]),
             "peak_rss_bytes": .int(Self.peakResidentBytes()),
-        ])
+        ]
+        if let decode {
+            var entry: [String: JSON] = [
+                "ms_per_token": decode.msPerToken[0].json, "weight_gbps": .double(decode.weightGBps(0)),
+                "sgemv_gbps": decode.sgemvGBps.json, "bound_ratio": .double(decode.boundRatio(0)),
+            ]
+            if compareF32 {
+                entry["f32_ms_per_token"] = decode.msPerToken[1].json
+                entry["speedup_vs_f32"] = .double(decode.msPerToken[1].median / decode.msPerToken[0].median)
+            }
+            report["decode"] = .object(entry)
+        }
         if json {
-            print(report.serialized(pretty: true))
+            print(JSON.object(report).serialized(pretty: true))
             return
         }
         print("\(preset.rawValue): \(config.layerCount) layers, \(weights) weights, \(images) image + \(textTokens) text tokens")
         print("raw sgemm at the model's GEMM shapes: \(Self.format(yardstick)) GFLOP/s")
         lines.forEach { print($0) }
-        print("decode  \(Self.format(decode.msPerToken)) ms/token, weights read at \(Self.format(decode.weightGBps)) GB/s (raw sgemv: \(Self.format(bandwidth)) GB/s)")
+        if let decode {
+            print("decode  \(decode.msPerToken[0].text("ms/token")), weights read at \(Self.format(decode.weightGBps(0))) GB/s")
+            print("        raw sgemv at the model's decode shapes: \(decode.sgemvGBps.text("GB/s")); decode takes \(Self.format(decode.boundRatio(0)))× the time to read the weights at that rate")
+            if compareF32 {
+                print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(weights) is \(Self.format(decode.msPerToken[1].median / decode.msPerToken[0].median))× faster per token")
+            }
+        }
         print("peak RSS \(Self.format(Double(Self.peakResidentBytes()) / 1e9)) GB")
     }
 
@@ -144,40 +175,6 @@ struct Bench: ParsableCommand {
         return work / best / 1e9
     }
 
-    /// Decode speed after a full prefill: ms per token and the weight bytes read per second.
-    static func decode(model: LlamaModel, prompt: TokenState, steps: Int) throws -> (msPerToken: Double, weightGBps: Double) {
-        guard steps > 0 else { return (0, 0) }
-        let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
-        var caches = wrapper.makeCaches()
-        let (state, _) = wrapper.prefill(prompt, caches: &caches)
-        var logits = model.logits(state.hidden.gatherRows([state.count - 1])).floats
-        let start = Date()
-        for _ in 0..<steps {
-            let next = logits.withUnsafeBufferPointer { Sampler.argmax($0) }
-            logits = model.logits(wrapper.decode(try model.embed([next]), caches: &caches)).floats
-        }
-        let seconds = Date().timeIntervalSince(start) / Double(steps)
-        let layerBytes = model.layers.reduce(0) { total, layer in
-            total + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
-                .reduce(0) { $0 + $1.weight.rawBytes.count }
-        }
-        return (seconds * 1000, Double(layerBytes + model.lmHead.rawBytes.count) / seconds / 1e9)
-    }
-
-    /// Weight bandwidth of raw `cblas_sgemv` over a 256 MiB f32 matrix, the decode yardstick.
-    static func sgemvBandwidth() -> Double {
-        let rows = 8192, columns = 8192
-        let matrix = [Float](repeating: 0.001, count: rows * columns), x = [Float](repeating: 1, count: columns)
-        var y = [Float](repeating: 0, count: rows)
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let start = Date()
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, matrix, Int32(columns), x, 1, 0, &y, 1)
-            best = min(best, Date().timeIntervalSince(start))
-        }
-        return Double(rows * columns * 4) / best / 1e9
-    }
-
     static func peakResidentBytes() -> Int {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -199,5 +196,8 @@ struct Statistics {
     }
 
     var json: JSON { .object(["median": .double(median), "min": .double(min), "max": .double(max)]) }
-    var text: String { "\(Bench.format(median)) s (\(Bench.format(min))–\(Bench.format(max)))" }
+    var text: String { text("s") }
+
+    /// "median unit (min–max)".
+    func text(_ unit: String) -> String { "\(Bench.format(median)) \(unit) (\(Bench.format(min))–\(Bench.format(max)))" }
 }

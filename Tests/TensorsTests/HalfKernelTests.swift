@@ -2,7 +2,7 @@ import Tensors
 import TestSupport
 import Testing
 
-/// The C kernels for 16-bit weights (vectorised where the CPU allows) against scalar Swift.
+/// The C kernels (vectorised where the CPU allows) against scalar Swift and OpenBLAS.
 @Suite struct HalfKernelTests {
     /// Every one of the 65 536 bit patterns converts exactly as Swift's `Float16` / bf16 widening
     /// (NaNs stay NaN), through the bulk conversion the GEMM tiles use — also at an odd address.
@@ -26,36 +26,37 @@ import Testing
         #expect(mismatches.isEmpty)
     }
 
-    /// A one-row `linear` on 16-bit weights (the decode GEMV, rows not a multiple of 4, columns
-    /// not a multiple of 8, large enough to split over the cores) equals the f32 result on the
-    /// widened weights to 1e-5 relative (only the summation order differs).
-    @Test(arguments: [DType.f16, .bf16])
-    func gemvMatchesWidenedWeights(dtype: DType) {
+    /// A one-row `linear` (the decode GEMV: rows not a multiple of 4, columns not a multiple of 16,
+    /// large enough to split over the cores) equals OpenBLAS `sgemm` on the widened weights to 1e-5
+    /// relative (only the summation order differs), for weights stored in every float format.
+    @Test(arguments: [DType.f32, .f16, .bf16])
+    func gemvMatchesSGEMM(dtype: DType) {
         let outFeatures = 1027, inFeatures = 301
         var generator = SplitMix64(seed: 9)
         let weight = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in uniform(&generator) })
             .converted(to: dtype)
         let x = Tensor(shape: [1, inFeatures], values: (0..<inFeatures).map { _ in uniform(&generator) })
         let bias = Tensor(shape: [outFeatures], values: (0..<outFeatures).map { _ in uniform(&generator) })
-        let reference = GEMM.linear(x, weight: weight.toFloat32(), bias: bias)
+        var reference = GEMM.matmul(x, weight.toFloat32(), transposeB: true)
+        reference.add(bias.reshaped([1, outFeatures]))
         let result = GEMM.linear(x, weight: weight, bias: bias)
         #expect(isClose(result, reference, relative: 1e-5, absolute: 1e-5))
-        // Several rows take the tiled path; each row equals its own GEMV.
+        // Several rows take the sgemm path; each row equals its own GEMV.
         let two = Tensor(shape: [2, inFeatures], values: x.floats + x.floats)
         let tiled = GEMM.linear(two, weight: weight, bias: bias).floats
         #expect(maxAbsDiff(Array(tiled[..<outFeatures]), result.floats) <= 1e-4)
     }
 
     /// Rows wider than the bf16 kernel's on-stack copy of x (16 384 columns) take its heap path
-    /// and still match the widened weights.
+    /// and still match `sgemm` on the widened weights.
     @Test(arguments: [DType.f16, .bf16])
-    func wideRowGEMVMatchesWidenedWeights(dtype: DType) {
+    func wideRowGEMVMatchesSGEMM(dtype: DType) {
         let outFeatures = 6, inFeatures = 16_411
         var generator = SplitMix64(seed: 11)
         let weight = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in uniform(&generator) })
             .converted(to: dtype)
         let x = Tensor(shape: [1, inFeatures], values: (0..<inFeatures).map { _ in uniform(&generator) })
-        let reference = GEMM.linear(x, weight: weight.toFloat32())
+        let reference = GEMM.matmul(x, weight.toFloat32(), transposeB: true)
         #expect(isClose(GEMM.linear(x, weight: weight), reference, relative: 1e-5, absolute: 1e-4))
     }
 }

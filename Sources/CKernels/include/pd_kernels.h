@@ -18,6 +18,9 @@ void pd_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
 void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols,
                 size_t row_begin, size_t row_end);
 
+/* The same for an f32 W. */
+void pd_gemv_32(const float *w, const float *x, float *y, size_t cols, size_t row_begin, size_t row_end);
+
 /* x[i] = x[i] / (1 + exp(-x[i])) (SiLU), in place. */
 void pd_silu(float *x, size_t count);
 

@@ -1,0 +1,103 @@
+import Synchronization
+
+/// Recycles the memory behind owned tensors, so that a steady loop — a decode step running the same
+/// layers on the same shapes — takes every activation buffer from the pool instead of from the
+/// system (no `malloc`/`free`, no page faults for large prefill buffers).
+///
+/// Requests are rounded up to a size class (multiples of 64 bytes up to 4 KiB, then four classes
+/// per power of two, so at most 25 % is wasted). Freed buffers wait in per-class free lists while
+/// the cached total stays within `capacity`; a buffer that would exceed it makes room by freeing
+/// cached buffers of other classes, or is freed itself.
+public final class BufferPool: Sendable {
+    /// The pool behind every owned `Tensor`.
+    public static let shared = BufferPool(capacity: 256 << 20)
+
+    /// Counters since the pool was created.
+    public struct Statistics: Sendable, Equatable {
+        /// Buffers allocated from the system because no cached buffer of the class was free.
+        public var systemAllocations = 0
+        /// Buffers handed out from the cache.
+        public var reuses = 0
+        /// Bytes currently cached (free, held for reuse).
+        public var cachedBytes = 0
+    }
+
+    /// Most bytes held in free lists.
+    public let capacity: Int
+    /// Buffers larger than this (a quarter of `capacity`) are never cached.
+    private let largestCached: Int
+    private let state = Mutex(State())
+
+    /// Free buffers by class, as address bit patterns (plain integers cross the lock as `Sendable`).
+    private struct State: ~Copyable {
+        var free: [Int: [Int]] = [:]
+        var statistics = Statistics()
+    }
+
+    /// A pool caching at most `capacity` bytes of free buffers.
+    public init(capacity: Int) {
+        self.capacity = capacity
+        largestCached = capacity / 4
+    }
+
+    /// The counters so far.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// A 64-byte-aligned buffer of at least `byteCount` bytes (its class size; see `sizeClass`).
+    public func take(byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = Self.sizeClass(byteCount)
+        let cached: Int? = state.withLock { state in
+            guard let buffer = state.free[size]?.popLast() else {
+                state.statistics.systemAllocations += 1
+                return nil
+            }
+            state.statistics.reuses += 1
+            state.statistics.cachedBytes -= size
+            return buffer
+        }
+        return UnsafeMutableRawPointer(bitPattern: cached ?? 0) ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    /// Returns a buffer from `take(byteCount:)` (with the same `byteCount`).
+    public func give(_ buffer: UnsafeMutableRawPointer, byteCount: Int) {
+        let size = Self.sizeClass(byteCount)
+        let address = Int(bitPattern: buffer)
+        var evicted: [Int] = []
+        let kept = size <= largestCached && state.withLock { state in
+            if state.statistics.cachedBytes + size > capacity {
+                for other in Array(state.free.keys) where other != size && state.statistics.cachedBytes + size > capacity {
+                    let freed = state.free.removeValue(forKey: other) ?? []
+                    evicted += freed
+                    state.statistics.cachedBytes -= other * freed.count
+                }
+            }
+            guard state.statistics.cachedBytes + size <= capacity else { return false }
+            state.free[size, default: []].append(address)
+            state.statistics.cachedBytes += size
+            return true
+        }
+        if !kept { buffer.deallocate() }
+        Self.deallocate(evicted)
+    }
+
+    /// Frees every cached buffer.
+    public func removeAll() {
+        Self.deallocate(state.withLock { state in
+            defer { state.free = [:]; state.statistics.cachedBytes = 0 }
+            return state.free.values.flatMap { $0 }
+        })
+    }
+
+    private static func deallocate(_ addresses: [Int]) {
+        for address in addresses { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
+
+    /// The class a request of `byteCount` bytes is served from: a multiple of 64 up to 4 KiB, then
+    /// the next multiple of a quarter of the highest power of two below `byteCount`.
+    public static func sizeClass(_ byteCount: Int) -> Int {
+        guard byteCount > 4096 else { return max(64, (byteCount + 63) & ~63) }
+        let highestBit = Int.bitWidth - 1 - (byteCount - 1).leadingZeroBitCount
+        let step = 1 << (highestBit - 2)
+        return (byteCount + step - 1) & ~(step - 1)
+    }
+}
