@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Recycles the memory behind owned tensors, so that a steady loop — a decode step running the same
@@ -8,8 +13,11 @@ import Synchronization
 /// per power of two, so at most 25 % is wasted). Freed buffers wait in per-class free lists while
 /// the cached total stays within `capacity`; a buffer that would exceed it makes room by freeing
 /// cached buffers of other classes, or is freed itself.
+///
+/// Owned tensors come from `current` — `shared` unless `withPool` installed another on this
+/// thread — and go back to the pool they came from, whichever thread frees them.
 public final class BufferPool: Sendable {
-    /// The pool behind every owned `Tensor`.
+    /// The pool behind owned tensors by default: at most 256 MiB of free buffers, none over 64 MiB.
     public static let shared = BufferPool(capacity: 256 << 20)
 
     /// Counters since the pool was created.
@@ -20,6 +28,12 @@ public final class BufferPool: Sendable {
         public var reuses = 0
         /// Bytes currently cached (free, held for reuse).
         public var cachedBytes = 0
+
+        public init(systemAllocations: Int = 0, reuses: Int = 0, cachedBytes: Int = 0) {
+            self.systemAllocations = systemAllocations
+            self.reuses = reuses
+            self.cachedBytes = cachedBytes
+        }
     }
 
     /// Most bytes held in free lists.
@@ -58,7 +72,7 @@ public final class BufferPool: Sendable {
         return UnsafeMutableRawPointer(bitPattern: cached ?? 0) ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
 
-    /// Returns a buffer from `take(byteCount:)` (with the same `byteCount`).
+    /// Returns a buffer from this pool's `take(byteCount:)` (with the same `byteCount`).
     public func give(_ buffer: UnsafeMutableRawPointer, byteCount: Int) {
         let size = Self.sizeClass(byteCount)
         let address = Int(bitPattern: buffer)
@@ -79,6 +93,27 @@ public final class BufferPool: Sendable {
         if !kept { buffer.deallocate() }
         Self.deallocate(evicted)
     }
+
+    /// The pool owned tensors created on this thread come from.
+    public static var current: BufferPool {
+        guard let installed = pthread_getspecific(currentKey) else { return shared }
+        return Unmanaged<BufferPool>.fromOpaque(installed).takeUnretainedValue()
+    }
+
+    /// Runs `body` with the owned tensors it creates on this thread taken from `pool` (for example
+    /// to count what one loop allocates, apart from other threads' work).
+    public static func withPool<R>(_ pool: BufferPool, _ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(currentKey)
+        pthread_setspecific(currentKey, Unmanaged.passUnretained(pool).toOpaque())
+        defer { pthread_setspecific(currentKey, previous) }
+        return try withExtendedLifetime(pool) { try body() }
+    }
+
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "BufferPool: no thread-specific key left")
+        return key
+    }()
 
     /// Frees every cached buffer.
     public func removeAll() {

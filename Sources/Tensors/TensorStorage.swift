@@ -1,5 +1,6 @@
 /// The bytes behind a `Tensor`: either memory this object owns (64-byte aligned, taken from and
-/// returned to `BufferPool.shared`) or a read-only view into memory kept alive by `owner` (for example a mapped safetensors file).
+/// returned to `BufferPool.current`) or a read-only view into memory kept alive by `owner` (for
+/// example a mapped safetensors file).
 public final class TensorStorage: @unchecked Sendable {
     /// Start of the bytes.
     public let base: UnsafeMutableRawPointer
@@ -7,16 +8,20 @@ public final class TensorStorage: @unchecked Sendable {
     public let byteCount: Int
     /// Keeps viewed memory alive; `nil` when this storage owns its bytes.
     private let owner: AnyObject?
+    /// Where owned bytes came from and go back to.
+    private let pool: BufferPool?
 
     /// Whether the bytes may be written (owned storage only).
     public var isWritable: Bool { owner == nil }
 
-    /// `byteCount` zeroed bytes, 64-byte aligned, from `BufferPool.shared`.
+    /// `byteCount` zeroed bytes, 64-byte aligned, from `BufferPool.current`.
     public init(zeroedByteCount byteCount: Int) {
         self.byteCount = byteCount
-        base = BufferPool.shared.take(byteCount: byteCount)
+        let pool = BufferPool.current
+        base = pool.take(byteCount: byteCount)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         owner = nil
+        self.pool = pool
     }
 
     /// A read-only view of `byteCount` bytes at `base`, valid while `owner` lives.
@@ -24,9 +29,10 @@ public final class TensorStorage: @unchecked Sendable {
         self.base = UnsafeMutableRawPointer(mutating: base)
         self.byteCount = byteCount
         self.owner = owner
+        pool = nil
     }
 
     deinit {
-        if owner == nil { BufferPool.shared.give(base, byteCount: byteCount) }
+        pool?.give(base, byteCount: byteCount)
     }
 }

@@ -68,3 +68,27 @@ import WeightIO
         #expect(drift > 0 && drift <= driftFromF32)
     }
 }
+
+/// The steady state of decoding allocates no tensor memory: after a couple of warm-up steps, every
+/// activation of every layer is served from buffers the previous step freed.
+@Suite struct SteadyStateAllocationTests {
+    @Test(arguments: ["llama", "llama-bf16"])
+    func decodeStepsReuseEveryBuffer(name: String) throws {
+        let model = try ModelFixtures.languageModel(name)
+        let ids = try ModelFixtures.expected(name).tensor("input_ids").integers
+        let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let pool = BufferPool(capacity: 64 << 20)
+        try BufferPool.withPool(pool) {
+            var caches = wrapper.makeCaches()
+            let prefix = 8
+            _ = wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
+                                caches: &caches)
+            func step(_ id: Int) throws { _ = model.logits(wrapper.decode(try model.embed([id]), caches: &caches)) }
+            for id in ids[prefix..<(prefix + 2)] { try step(id) }
+            let warm = pool.statistics
+            for id in ids[(prefix + 2)...] { try step(id) }
+            #expect(pool.statistics.systemAllocations == warm.systemAllocations)
+            #expect(pool.statistics.reuses > warm.reuses + 10 * (ids.count - prefix - 2))
+        }
+    }
+}
