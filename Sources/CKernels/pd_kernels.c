@@ -265,26 +265,56 @@ static void softmax_avx2(float *row, size_t n, float max_value) {
 }
 
 __attribute__((target("avx2,f16c,fma")))
-static void attend_one_avx2(const float *q, const float *k, const float *v, float *out, size_t total, size_t d,
-                            size_t stride, float scale, float *scores) {
-    for (size_t j = 0; j < total; j++) {
-        const float *key = k + j * stride;
-        __m256 s = _mm256_setzero_ps();
-        size_t i = 0;
-        for (; i + 8 <= d; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(key + i), s);
-        float dot = hsum(s);
-        for (; i < d; i++) dot += q[i] * key[i];
-        scores[j] = dot * scale;
+static inline float dot_avx2(const float *a, const float *b, size_t n) {
+    __m256 s = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s);
+    float dot = hsum(s);
+    for (; i < n; i++) dot += a[i] * b[i];
+    return dot;
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static inline void axpy_avx2(float *y, float a, const float *x, size_t n) {
+    const __m256 p = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(p, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+#endif
+
+static inline float dot_scalar(const float *a, const float *b, size_t n) {
+    float dot = 0;
+    for (size_t i = 0; i < n; i++) dot += a[i] * b[i];
+    return dot;
+}
+
+static inline void axpy_scalar(float *y, float a, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* The decode attention of query heads [h0, h1), walking the cache one token row at a time so that
+ * keys and values stream through memory in order (a head-by-head walk would jump a whole row,
+ * kv_heads * head_dim floats, between consecutive keys). */
+#define ATTEND_HEADS(DOT, AXPY)                                                                          \
+    for (size_t j = 0; j < total; j++) {                                                                 \
+        const float *key = k + j * stride;                                                               \
+        for (size_t h = h0; h < h1; h++)                                                                 \
+            scores[(h - h0) * total + j] = DOT(q + h * head_dim, key + (h / groups) * head_dim, head_dim) * scale; \
+    }                                                                                                    \
+    for (size_t h = h0; h < h1; h++) pd_softmax(scores + (h - h0) * total, total);                       \
+    memset(out + h0 * head_dim, 0, (h1 - h0) * head_dim * sizeof(float));                                \
+    for (size_t j = 0; j < total; j++) {                                                                 \
+        const float *value = v + j * stride;                                                             \
+        for (size_t h = h0; h < h1; h++)                                                                 \
+            AXPY(out + h * head_dim, scores[(h - h0) * total + j], value + (h / groups) * head_dim, head_dim); \
     }
-    pd_softmax(scores, total);
-    memset(out, 0, d * sizeof(float));
-    for (size_t j = 0; j < total; j++) {
-        const float *value = v + j * stride;
-        const __m256 p = _mm256_set1_ps(scores[j]);
-        size_t i = 0;
-        for (; i + 8 <= d; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, _mm256_loadu_ps(value + i), _mm256_loadu_ps(out + i)));
-        for (; i < d; i++) out[i] += scores[j] * value[i];
-    }
+
+#ifdef PD_X86
+__attribute__((target("avx2,f16c,fma")))
+static void attend_heads_avx2(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
+                              size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
+    ATTEND_HEADS(dot_avx2, axpy_avx2)
 }
 
 static int has_avx2(void) {
@@ -308,20 +338,12 @@ void pd_silu(float *x, size_t count) {
     for (size_t i = 0; i < count; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-void pd_attend_one(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
-                   size_t stride, float scale, float *scores) {
+void pd_attend_heads(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
+                     size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
 #ifdef PD_X86
-    if (has_avx2()) { attend_one_avx2(q, k, v, out, total, head_dim, stride, scale, scores); return; }
+    if (has_avx2()) { attend_heads_avx2(q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores); return; }
 #endif
-    for (size_t j = 0; j < total; j++) {
-        float dot = 0;
-        for (size_t i = 0; i < head_dim; i++) dot += q[i] * k[j * stride + i];
-        scores[j] = dot * scale;
-    }
-    pd_softmax(scores, total);
-    memset(out, 0, head_dim * sizeof(float));
-    for (size_t j = 0; j < total; j++)
-        for (size_t i = 0; i < head_dim; i++) out[i] += scores[j] * v[j * stride + i];
+    ATTEND_HEADS(dot_scalar, axpy_scalar)
 }
 
 void pd_softmax(float *row, size_t count) {

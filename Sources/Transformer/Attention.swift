@@ -45,16 +45,12 @@ public enum Attention {
         let groups = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
         if n == 1 {
-            // A decode step: heads split over the cores with vectorised loops, and no OpenBLAS
-            // call to wake its threads between the 16-bit GEMVs.
+            // A decode step: heads split over the cores, each walking the cache token by token in
+            // vectorised C, and no OpenBLAS call to wake its threads between the GEMVs.
             Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(range.count * total, 1))
                 defer { scratch.deallocate() }
-                for h in range {
-                    let g = h / groups
-                    pd_attend_one(q + h * headDim, k + g * headDim, v + g * headDim, out + h * headDim, total, headDim,
-                                  kvWidth, scale, scratch)
-                }
+                pd_attend_heads(q, k, v, out, total, headDim, kvWidth, groups, range.lowerBound, range.upperBound, scale, scratch)
             }
             return
         }

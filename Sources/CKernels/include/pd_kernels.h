@@ -27,11 +27,13 @@ void pd_silu(float *x, size_t count);
 /* Numerically stable softmax of row[0..<count] in place; a row whose maximum is -inf becomes zeros. */
 void pd_softmax(float *row, size_t count);
 
-/* One query head attending over `total` cached keys/values (a decode step): scores[j] =
- * scale * dot(q, k[j]), softmax, out = sum_j p_j v[j]. Row j of k and v starts at j * stride floats.
- * `scores` is scratch for `total` floats. */
-void pd_attend_one(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
-                   size_t stride, float scale, float *scores);
+/* A decode step's attention for query heads [h0, h1): one query row q (heads * head_dim floats)
+ * over `total` cached tokens whose key and value rows (kv_heads * head_dim floats each) start at
+ * j * stride in k and v; query head h reads key/value head h / groups. For each head, scores =
+ * scale * q_h . k_j, softmax, out_h = sum_j p_j v_j. `scores` is scratch for (h1 - h0) * total
+ * floats; only out's heads [h0, h1) are written. */
+void pd_attend_heads(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
+                     size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
 
 /* 1 when the vector path is in use (for reports). */
 int pd_kernels_vectorized(void);
