@@ -92,63 +92,63 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
-/* Four rows at a time share each load of x; 16 elements per step, two accumulators per row. No
- * software prefetch: on AMD Zen 3 (2 cores) the hardware prefetchers stream the four rows as well
- * without it, and it reaches 0.79-0.87 of OpenBLAS f32 sgemv's bytes per second against 0.75-0.85
- * for the previous prefetching loop. */
+/* Element k of a row of f16 (is_f16) or f32 values, and eight of them from k, as floats. */
 __attribute__((target("avx2,f16c,fma")))
-static void gemv_avx2_f16(const uint16_t *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
-    size_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
-        const uint16_t *row[4] = {w + r * cols, w + (r + 1) * cols, w + (r + 2) * cols, w + (r + 3) * cols};
-        __m256 low[4], high[4];
-        for (int i = 0; i < 4; i++) low[i] = high[i] = _mm256_setzero_ps();
-        size_t k = 0;
-        for (; k + 16 <= cols; k += 16) {
-            __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
-            for (int i = 0; i < 4; i++) {
-                low[i] = _mm256_fmadd_ps(load8(row[i] + k, 0), x0, low[i]);
-                high[i] = _mm256_fmadd_ps(load8(row[i] + k + 8, 0), x1, high[i]);
-            }
-        }
-        for (int i = 0; i < 4; i++) {
-            float sum = hsum(_mm256_add_ps(low[i], high[i]));
-            for (size_t c = k; c < cols; c++) sum += half_to_float(load16(row[i], c)) * x[c];
-            y[r + i] = sum;
-        }
-    }
-    if (r < r1) gemv_scalar(w, 0, x, y, cols, r, r1);
+static inline __attribute__((always_inline)) __m256 row8(const void *row, size_t k, const int is_f16) {
+    return is_f16 ? load8((const uint16_t *)row + k, 0) : _mm256_loadu_ps((const float *)row + k);
 }
 
-/* f32 GEMV in the same shape: four rows share each load of x, 16 elements per step. Run on both
- * cores by the caller, it reads 1.06-1.10 of OpenBLAS sgemv's bytes per second on AMD Zen 3, and a
- * decode step then never wakes OpenBLAS's threads (whose spinning would compete with ours). */
+static inline float row_element(const void *row, size_t k, const int is_f16) {
+    return is_f16 ? half_to_float(load16(row, k)) : ((const float *)row)[k];
+}
+
+/* GEMV over f16 or f32 rows: four rows at a time share each load of x, 16 elements per step, two
+ * accumulators per row. No software prefetch: on AMD Zen 3 (2 cores) the hardware prefetchers
+ * stream the four rows as well without it. f16 reaches 0.79-0.87 of OpenBLAS f32 sgemv's bytes per
+ * second (0.75-0.85 with the previous prefetching loop); f32 reaches 1.06-1.10 of it, so a decode
+ * step on f32 weights need not wake OpenBLAS's threads (whose spinning would compete with ours). */
 __attribute__((target("avx2,f16c,fma")))
-static void gemv_avx2_f32(const float *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+static inline __attribute__((always_inline)) void gemv4_rows(const void *w, const int is_f16, const float *x, float *y,
+                                                             size_t cols, size_t r0, size_t r1) {
+    const size_t row_bytes = cols * (is_f16 ? 2 : 4);
     size_t r = r0;
     for (; r + 4 <= r1; r += 4) {
-        const float *row[4] = {w + r * cols, w + (r + 1) * cols, w + (r + 2) * cols, w + (r + 3) * cols};
+        const char *row[4];
         __m256 low[4], high[4];
-        for (int i = 0; i < 4; i++) low[i] = high[i] = _mm256_setzero_ps();
+        for (int i = 0; i < 4; i++) {
+            row[i] = (const char *)w + (r + i) * row_bytes;
+            low[i] = high[i] = _mm256_setzero_ps();
+        }
         size_t k = 0;
         for (; k + 16 <= cols; k += 16) {
             __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
             for (int i = 0; i < 4; i++) {
-                low[i] = _mm256_fmadd_ps(_mm256_loadu_ps(row[i] + k), x0, low[i]);
-                high[i] = _mm256_fmadd_ps(_mm256_loadu_ps(row[i] + k + 8), x1, high[i]);
+                low[i] = _mm256_fmadd_ps(row8(row[i], k, is_f16), x0, low[i]);
+                high[i] = _mm256_fmadd_ps(row8(row[i], k + 8, is_f16), x1, high[i]);
             }
         }
         for (int i = 0; i < 4; i++) {
             float sum = hsum(_mm256_add_ps(low[i], high[i]));
-            for (size_t c = k; c < cols; c++) sum += row[i][c] * x[c];
+            for (size_t c = k; c < cols; c++) sum += row_element(row[i], c, is_f16) * x[c];
             y[r + i] = sum;
         }
     }
     for (; r < r1; r++) {
+        const char *row = (const char *)w + r * row_bytes;
         float sum = 0;
-        for (size_t c = 0; c < cols; c++) sum += w[r * cols + c] * x[c];
+        for (size_t c = 0; c < cols; c++) sum += row_element(row, c, is_f16) * x[c];
         y[r] = sum;
     }
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void gemv_avx2_f16(const uint16_t *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+    gemv4_rows(w, 1, x, y, cols, r0, r1);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void gemv_avx2_f32(const float *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {
+    gemv4_rows(w, 0, x, y, cols, r0, r1);
 }
 
 /* x reordered per 16-element block as [x0 x2 … x14][x1 x3 … x15], the order in which
