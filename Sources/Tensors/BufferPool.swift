@@ -39,7 +39,7 @@ public final class BufferPool: Sendable {
     /// Most bytes held in free lists.
     public let capacity: Int
     /// Buffers larger than this (a quarter of `capacity`) are never cached.
-    private let largestCached: Int
+    private var largestCached: Int { capacity / 4 }
     private let state = Mutex(State())
 
     /// Free buffers by class, as address bit patterns (plain integers cross the lock as `Sendable`).
@@ -51,7 +51,6 @@ public final class BufferPool: Sendable {
     /// A pool caching at most `capacity` bytes of free buffers.
     public init(capacity: Int) {
         self.capacity = capacity
-        largestCached = capacity / 4
     }
 
     /// The counters so far.

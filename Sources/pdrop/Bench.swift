@@ -49,9 +49,8 @@ struct Bench: ParsableCommand {
 
     /// Bytes of an f32 copy of the model's layers and LM head, refused when it would not fit.
     static func checkF32CopyFits(config: LlamaConfig) throws {
-        let d = config.hiddenSize, q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
-        let perLayer = 2 * q * d + 2 * kv * d + 3 * config.intermediateSize * d
-        let bytes = 4 * (config.layerCount * perLayer + 2 * config.vocabularySize * d)
+        let perLayer = config.layerMatrixShapes.reduce(0) { $0 + $1.rows * $1.columns }
+        let bytes = 4 * (config.layerCount * perLayer + 2 * config.vocabularySize * config.hiddenSize)
         let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
         if Double(bytes) > available {
             throw ValidationError("--compare-f32 needs \(format(Double(bytes) / 1e9)) GB for the f32 copy, more than half of this machine's memory; use fewer --layers")
@@ -120,7 +119,7 @@ struct Bench: ParsableCommand {
             ]
             if compareF32 {
                 entry["f32_ms_per_token"] = decode.msPerToken[1].json
-                entry["speedup_vs_f32"] = .double(decode.msPerToken[1].median / decode.msPerToken[0].median)
+                entry["speedup_vs_f32"] = .double(decode.speedup(0, over: 1))
             }
             report["decode"] = .object(entry)
         }
@@ -135,7 +134,7 @@ struct Bench: ParsableCommand {
             print("decode  \(decode.msPerToken[0].text("ms/token")), weights read at \(Self.format(decode.weightGBps(0))) GB/s")
             print("        raw sgemv at the model's decode shapes: \(decode.sgemvGBps.text("GB/s")); decode takes \(Self.format(decode.boundRatio(0)))× the time to read the weights at that rate")
             if compareF32 {
-                print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(weights) is \(Self.format(decode.msPerToken[1].median / decode.msPerToken[0].median))× faster per token")
+                print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(weights) is \(Self.format(decode.speedup(0, over: 1)))× faster per token")
             }
         }
         print("peak RSS \(Self.format(Double(Self.peakResidentBytes()) / 1e9)) GB")
@@ -157,9 +156,7 @@ struct Bench: ParsableCommand {
 
     /// Raw `cblas_sgemm` GFLOP/s over one layer's GEMM shapes with `rows` tokens (best of 5).
     static func sgemmGFLOPs(config: LlamaConfig, rows: Int) -> Double {
-        let d = config.hiddenSize, m = config.intermediateSize
-        let q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
-        let shapes = [(q, d), (kv, d), (kv, d), (d, q), (m, d), (m, d), (d, m)]   // (out, in)
+        let shapes = config.layerMatrixShapes
         let largest = shapes.map { $0.0 * $0.1 }.max()!, widest = shapes.map { max($0.0, $0.1) }.max()!
         let a = [Float](repeating: 0.01, count: rows * widest), b = [Float](repeating: 0.02, count: largest)
         var c = [Float](repeating: 0, count: rows * widest)

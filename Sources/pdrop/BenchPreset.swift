@@ -38,3 +38,11 @@ enum BenchPreset: String, ExpressibleByArgument, CaseIterable {
         }
     }
 }
+
+extension LlamaConfig {
+    /// `(out, in)` of one decoder layer's weight matrices: q, k, v, o, gate, up, down.
+    var layerMatrixShapes: [(rows: Int, columns: Int)] {
+        let d = hiddenSize, m = intermediateSize, q = headCount * headDim, kv = kvHeadCount * headDim
+        return [(q, d), (kv, d), (kv, d), (d, q), (m, d), (m, d), (d, m)]
+    }
+}

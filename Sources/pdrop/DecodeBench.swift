@@ -28,6 +28,9 @@ struct DecodeBench {
             msPerToken[index].median / (Double(weightBytes[index]) / sgemvGBps.median / 1e6)
         }
 
+        /// How many times faster per token model `index` decodes than model `other`.
+        func speedup(_ index: Int, over other: Int) -> Double { msPerToken[other].median / msPerToken[index].median }
+
         /// Weight bytes per second while decoding with model `index`.
         func weightGBps(_ index: Int) -> Double { Double(weightBytes[index]) / msPerToken[index].median / 1e6 }
     }
@@ -69,9 +72,7 @@ struct SGEMVYardstick {
     private let x: [Float]
 
     init(config: LlamaConfig, vocabulary: Int) {
-        let d = config.hiddenSize, m = config.intermediateSize
-        let q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
-        shapes = [(q, d), (kv, d), (kv, d), (d, q), (m, d), (m, d), (d, m), (vocabulary, d)]
+        shapes = config.layerMatrixShapes + [(vocabulary, config.hiddenSize)]
         matrix = [Float](repeating: 0.001, count: shapes.map { $0.rows * $0.columns }.max()!)
         x = [Float](repeating: 1, count: shapes.map(\.columns).max()!)
     }
