@@ -48,7 +48,7 @@ let package = Package(
         ]),
 
         // Examples: small programs that read like documentation (run by .ci/run).
-        .executableTarget(name: "WrapModel", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer"], path: "examples/WrapModel"),
+        .executableTarget(name: "WrapModel", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer"], path: "examples/WrapModel"),
         .executableTarget(name: "KeptTokens", dependencies: ["Imaging", "LLaVA", "LLaVANeXT", "PyramidDrop", "Tokenizer", "Transformer", "WeightIO"],
                           path: "examples/KeptTokens"),
         .executableTarget(name: "ConvertWeights", dependencies: ["LLaVA", "Tensors"], path: "examples/ConvertWeights"),

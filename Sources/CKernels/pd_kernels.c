@@ -346,6 +346,62 @@ void pd_attend_heads(const float *q, const float *k, const float *v, float *out,
     ATTEND_HEADS(dot_scalar, axpy_scalar)
 }
 
+/* The same over bfloat16 key/value rows (a BF16 KV store): each row is widened as it is read. */
+static inline float bf16_value(uint16_t bits) {
+    union { uint32_t u; float f; } v = { .u = (uint32_t)bits << 16 };
+    return v.f;
+}
+
+static inline float dot_bf16_scalar(const float *a, const uint16_t *b, size_t n) {
+    float dot = 0;
+    for (size_t i = 0; i < n; i++) dot += a[i] * bf16_value(b[i]);
+    return dot;
+}
+
+static inline void axpy_bf16_scalar(float *y, float a, const uint16_t *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += a * bf16_value(x[i]);
+}
+
+#ifdef PD_X86
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256 load_bf16x8(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static inline float dot_bf16_avx2(const float *a, const uint16_t *b, size_t n) {
+    __m256 s = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load_bf16x8(b + i), s);
+    float dot = hsum(s);
+    for (; i < n; i++) dot += a[i] * bf16_value(b[i]);
+    return dot;
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static inline void axpy_bf16_avx2(float *y, float a, const uint16_t *x, size_t n) {
+    const __m256 p = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(p, load_bf16x8(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * bf16_value(x[i]);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void attend_heads_bf16_avx2(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total,
+                                   size_t head_dim, size_t stride, size_t groups, size_t h0, size_t h1, float scale,
+                                   float *scores) {
+    ATTEND_HEADS(dot_bf16_avx2, axpy_bf16_avx2)
+}
+#endif
+
+void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
+                          size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
+#ifdef PD_X86
+    if (has_avx2()) { attend_heads_bf16_avx2(q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores); return; }
+#endif
+    ATTEND_HEADS(dot_bf16_scalar, axpy_bf16_scalar)
+}
+
 void pd_softmax(float *row, size_t count) {
     if (count == 0) return;
     float max_value = -INFINITY;

@@ -1,74 +1,83 @@
 import Tensors
 
-/// The per-layer KV caches of one sequence, plus what decode steps need to place new tokens.
-public struct SequenceCaches: Sendable {
-    /// One cache per layer; after drops, later layers hold fewer tokens.
-    public var layers: [LayerCache]
-    /// Position of the next token in `.original` mode (last prompt position + 1 + steps so far).
-    public fileprivate(set) var nextOriginalPosition = 0
-    /// Index of the next token in the whole sequence (prompt + generated).
-    public fileprivate(set) var nextTokenIndex = 0
-
-    public init(layerCount: Int) {
-        layers = Array(repeating: LayerCache(), count: layerCount)
-    }
-}
-
-/// Drives a model's decoder layers and inserts rank-and-drop hooks at the schedule's boundaries.
+/// Drives a model's decoder layers and runs a token policy's hooks between them.
 ///
-/// At boundary `b` the ranker scores the image tokens (with layer `b`'s or layer `b − 1`'s
-/// attention), the state is compacted to the text tokens plus the kept image tokens, and layers
-/// `b...` — and their KV caches — only ever see the kept tokens. Drops happen only in the prefill;
-/// decode steps never re-rank. With an empty schedule, or budgets that keep every token, the
-/// wrapper computes exactly what the plain layer stack computes.
+/// At each hook the policy chooses the image tokens to keep (from the layer's own Q/K before it
+/// runs, or from what a layer computed after it ran); the state is compacted to the text tokens
+/// plus the kept image tokens, and the layers after it — and their KV caches — only ever see the
+/// kept tokens. Drops happen only in the prefill; decode steps never re-rank. With no hooks, or
+/// hooks that keep every token, the wrapper computes exactly what the plain layer stack computes.
 public struct PyramidWrapper {
     /// The model's decoder layers, in order.
     public let layers: [any DecoderLayer]
-    /// Where to drop and how many to keep.
-    public let schedule: DropSchedule
-    /// Which tokens to keep.
-    public let ranker: any TokenRanker
+    /// Which tokens to keep, and where.
+    public let policy: any TokenPolicy
+    /// The policy's hooks for this model, validated.
+    public let hooks: [LayerHook]
 
-    /// Wraps `layers`; throws if the schedule does not fit the layer count.
-    public init(layers: [any DecoderLayer], schedule: DropSchedule, ranker: any TokenRanker) throws {
-        try schedule.validate(layerCount: layers.count)
+    /// Wraps `layers`; throws if the policy's hooks do not fit the layer count.
+    public init(layers: [any DecoderLayer], policy: any TokenPolicy) throws {
+        let hooks = try policy.layerHooks(layerCount: layers.count)
+        var previous = 0
+        for hook in hooks {
+            guard hook.firstKeptLayer > previous, hook.firstKeptLayer < layers.count else {
+                throw PyramidDropError.boundaryOutOfRange(boundary: hook.firstKeptLayer, layerCount: layers.count)
+            }
+            previous = hook.firstKeptLayer
+        }
         self.layers = layers
-        self.schedule = schedule
-        self.ranker = ranker
+        self.policy = policy
+        self.hooks = hooks
     }
 
-    /// Fresh caches for one sequence.
-    public func makeCaches() -> SequenceCaches { SequenceCaches(layerCount: layers.count) }
+    /// Wraps a language model's layers.
+    public init(model: any LanguageModel, policy: any TokenPolicy) throws {
+        try self.init(layers: model.decoderLayers, policy: policy)
+    }
 
-    /// Runs the prompt through every layer, dropping image tokens at the boundaries. Returns the
-    /// final state (the last row is the last prompt token) and the trace. `caches` must be fresh.
+    /// Fresh caches for one sequence, each layer's store made by `makeStore`.
+    public func makeCaches(_ makeStore: () -> any KVStore = { F32KVStore() }) -> SequenceCaches {
+        SequenceCaches(layerCount: layers.count, makeStore: makeStore)
+    }
+
+    /// Runs the prompt through every layer, running the policy's hooks. Returns the final state
+    /// (the last row is the last prompt token) and the trace. `caches` must be empty.
     public func prefill(_ input: TokenState, caches: inout SequenceCaches) -> (state: TokenState, trace: DropTrace) {
         precondition(caches.layers.count == layers.count && caches.layers.allSatisfy { $0.count == 0 },
-                     "prefill needs fresh caches for \(layers.count) layers")
+                     "prefill needs empty caches for \(layers.count) layers")
         let imageTokens = input.imageCount
-        var trace = DropTrace(imageTokens: imageTokens, imageTokenStart: input.origins.first(where: \.isImage)?.promptIndex)
+        var trace = DropTrace(imageTokens: input.originalImageCount,
+                              imageTokenStart: input.origins.first(where: \.isImage)?.promptIndex)
+        if imageTokens < input.originalImageCount {
+            trace.stages.append(.init(layer: 0, kept: input.origins.compactMap(\.imageIndex)))
+        }
         var state = input
-        var previousInput: TokenState?
         var stage = 0
+        func apply(_ hook: LayerHook, _ evidence: LayerEvidence) {
+            let context = HookContext(stage: stage, imageTokens: imageTokens, evidence: evidence)
+            let kept = Set(policy.keep(state, at: hook, context: context))
+            let rows = state.origins.indices.filter { !state.origins[$0].isImage || kept.contains($0) }
+            if rows.count < state.count { state = state.keeping(rows: rows, renumber: policy.positionMode == .compact) }
+            trace.stages.append(.init(layer: hook.firstKeptLayer, kept: state.origins.compactMap(\.imageIndex)))
+            stage += 1
+        }
         for (index, layer) in layers.enumerated() {
-            if stage < schedule.boundaries.count && schedule.boundaries[stage] == index {
-                let budget = schedule.keepCount(stage: stage, imageTokens: imageTokens)
-                if budget < state.imageCount {
-                    let (scoringState, scoringLayer) = ranker.scoringLayer == .next
-                        ? (state, layer) : (previousInput!, layers[index - 1])
-                    let keptImage = Set(ranker.keep(scoringState, layer: scoringLayer, budget: budget, stage: stage))
-                    let rows = state.origins.indices.filter { !state.origins[$0].isImage || keptImage.contains($0) }
-                    state = state.keeping(rows: rows, renumber: ranker.positionMode == .compact)
+            if stage < hooks.count, hooks[stage].timing == .beforeLayer, hooks[stage].layer == index {
+                let hook = hooks[stage]
+                var evidence = LayerEvidence()
+                if hook.needs.contains(.lastTokenAttention) {
+                    evidence.lastTokenAttention = layer.attention(of: [state.count - 1], in: state).floats
                 }
-                trace.stages.append(.init(layer: index, kept: state.origins.compactMap(\.imageIndex)))
-                stage += 1
-            }
-            if ranker.scoringLayer == .previous, stage < schedule.boundaries.count, schedule.boundaries[stage] == index + 1 {
-                previousInput = state
+                apply(hook, evidence)
             }
             trace.tokensPerLayer.append(state.count)
             trace.imageTokensPerLayer.append(state.imageCount)
-            layer.forward(&state, cache: &caches.layers[index])
+            if stage < hooks.count, hooks[stage].timing == .afterLayer, hooks[stage].layer == index {
+                let hook = hooks[stage]
+                apply(hook, layer.forward(&state, cache: &caches.layers[index], observing: hook.needs))
+            } else {
+                layer.forward(&state, cache: &caches.layers[index])
+            }
         }
         caches.nextOriginalPosition = (input.positions.max() ?? -1) + 1
         caches.nextTokenIndex = input.count
@@ -83,7 +92,7 @@ public struct PyramidWrapper {
         let origin = TokenOrigin(promptIndex: caches.nextTokenIndex, imageIndex: nil)
         var state = TokenState(hidden: hidden, positions: [0], origins: [origin])
         for (index, layer) in layers.enumerated() {
-            state.positions[0] = ranker.positionMode == .compact ? caches.layers[index].count : caches.nextOriginalPosition
+            state.positions[0] = policy.positionMode == .compact ? caches.layers[index].count : caches.nextOriginalPosition
             layer.forward(&state, cache: &caches.layers[index])
         }
         caches.nextOriginalPosition += 1

@@ -5,16 +5,26 @@ public struct TokenOrigin: Sendable, Equatable, Hashable {
     /// Index of the token in the original prompt sequence.
     public let promptIndex: Int
     /// For image tokens, the index within the prompt's image tokens (0..<N, counting every image
-    /// block in order); `nil` for text tokens.
+    /// block in order); `nil` for text tokens and for image tokens merged from several.
     public let imageIndex: Int?
+    /// Whether this is an image token (a candidate for dropping).
+    public let isImage: Bool
 
+    /// A text token (`imageIndex == nil`) or an original image token.
     public init(promptIndex: Int, imageIndex: Int?) {
         self.promptIndex = promptIndex
         self.imageIndex = imageIndex
+        isImage = imageIndex != nil
     }
 
-    /// Whether this is an image token (a candidate for dropping).
-    public var isImage: Bool { imageIndex != nil }
+    /// An image token that a pre-decoder policy merged from several (it stands for no one patch).
+    public static func mergedImage(promptIndex: Int) -> TokenOrigin { TokenOrigin(promptIndex: promptIndex, mergedImage: ()) }
+
+    private init(promptIndex: Int, mergedImage: Void) {
+        self.promptIndex = promptIndex
+        imageIndex = nil
+        isImage = true
+    }
 }
 
 /// The tokens alive between two decoder layers: hidden states, the RoPE position of each token,
@@ -27,6 +37,8 @@ public struct TokenState: Sendable {
     public var positions: [Int]
     /// Origin of each row.
     public var origins: [TokenOrigin]
+    /// Image tokens the prompt had before any pre-decoder policy pruned it (N of the trace).
+    public let originalImageCount: Int
 
     /// Number of tokens.
     public var count: Int { origins.count }
@@ -34,24 +46,23 @@ public struct TokenState: Sendable {
     /// A prompt state: row `i` is prompt token `i` at position `i`; rows where `isImage` is true
     /// are image tokens, numbered in order.
     public init(hidden: Tensor, isImage: [Bool]) {
-        precondition(hidden.rank == 2 && hidden.shape[0] == isImage.count,
-                     "TokenState: hidden \(hidden.shape) does not match \(isImage.count) tokens")
-        self.hidden = hidden
-        positions = Array(0..<isImage.count)
         var next = 0
-        origins = isImage.enumerated().map { i, image in
+        let origins = isImage.enumerated().map { i, image in
             defer { if image { next += 1 } }
             return TokenOrigin(promptIndex: i, imageIndex: image ? next : nil)
         }
+        self.init(hidden: hidden, positions: Array(0..<isImage.count), origins: origins)
     }
 
-    /// A state from explicit parts (all must have the same token count).
-    public init(hidden: Tensor, positions: [Int], origins: [TokenOrigin]) {
+    /// A state from explicit parts (all must have the same token count). `originalImageCount`
+    /// defaults to the image tokens present.
+    public init(hidden: Tensor, positions: [Int], origins: [TokenOrigin], originalImageCount: Int? = nil) {
         precondition(hidden.rank == 2 && hidden.shape[0] == origins.count && positions.count == origins.count,
                      "TokenState: hidden \(hidden.shape), \(positions.count) positions, \(origins.count) origins")
         self.hidden = hidden
         self.positions = positions
         self.origins = origins
+        self.originalImageCount = originalImageCount ?? origins.reduce(0) { $0 + ($1.isImage ? 1 : 0) }
     }
 
     /// Rows that hold image tokens, in order.
@@ -63,8 +74,7 @@ public struct TokenState: Sendable {
     /// The state restricted to `rows` (increasing). With `renumber`, positions become 0..<rows.count
     /// (PyramidDrop); otherwise each token keeps its position (FastV).
     public func keeping(rows: [Int], renumber: Bool) -> TokenState {
-        return TokenState(hidden: hidden.gatherRows(rows),
-                          positions: renumber ? Array(0..<rows.count) : rows.map { positions[$0] },
-                          origins: rows.map { origins[$0] })
+        TokenState(hidden: hidden.gatherRows(rows), positions: renumber ? Array(0..<rows.count) : rows.map { positions[$0] },
+                   origins: rows.map { origins[$0] }, originalImageCount: originalImageCount)
     }
 }

@@ -7,21 +7,67 @@ import Tensors
 /// Grouped-query attention: query head `h` reads key/value head `h / (heads / kvHeads)`.
 public enum Attention {
     /// Causal attention of the `n` newest tokens' queries `q` (`[n, heads·hd]`) over every token in
-    /// `cache` (which already holds these tokens' keys and values): `[n, heads·hd]`.
-    public static func causal(queries q: Tensor, cache: LayerCache, heads: Int, kvHeads: Int) -> Tensor {
+    /// `store` (which already holds these tokens' keys and values): `[n, heads·hd]`. With
+    /// `lastRowMean`, also writes the mean over heads of the last query's attention probabilities
+    /// (`store.count` floats) — the row token policies rank with, from this very pass.
+    public static func causal(queries q: Tensor, store: any KVStore, heads: Int, kvHeads: Int,
+                              lastRowMean: UnsafeMutablePointer<Float>? = nil) -> Tensor {
         let n = q.shape[0], width = q.shape[1]
         var out = Tensor(zeros: [n, width])
         q.withFloats { pq in
             out.withMutableFloats { po in
-                cache.keys.withUnsafeBufferPointer { keys in
-                    cache.values.withUnsafeBufferPointer { values in
-                        run(q: pq.baseAddress!, k: keys.baseAddress!, v: values.baseAddress!, out: po.baseAddress!, queries: n,
-                            keys: cache.count, heads: heads, kvHeads: kvHeads, headDim: width / heads, causal: true)
+                store.withRows { rows in
+                    let shape = Shape(queries: n, keys: rows.count, heads: heads, kvHeads: kvHeads, headDim: width / heads)
+                    switch rows.dtype {
+                    case .f32:
+                        run(q: pq.baseAddress!, k: rows.keys!.assumingMemoryBound(to: Float.self),
+                            v: rows.values!.assumingMemoryBound(to: Float.self), out: po.baseAddress!, shape, lastRowMean: lastRowMean)
+                    case .bf16 where n == 1 && lastRowMean == nil:
+                        Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
+                            withScratch(range.count * rows.count) { scratch in
+                                pd_attend_heads_bf16(pq.baseAddress!, rows.keys!.assumingMemoryBound(to: UInt16.self),
+                                                     rows.values!.assumingMemoryBound(to: UInt16.self), po.baseAddress!, rows.count,
+                                                     shape.headDim, rows.width, heads / kvHeads, range.lowerBound, range.upperBound,
+                                                     shape.scale, scratch)
+                            }
+                        }
+                    default:
+                        // A prompt over 16-bit rows: widen the rows once, then the f32 path.
+                        let k = widened(rows.keys!, rows), v = widened(rows.values!, rows)
+                        k.withFloats { pk in
+                            v.withFloats { pv in
+                                run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!, shape,
+                                    lastRowMean: lastRowMean)
+                            }
+                        }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Sizes of one attention call: `queries` newest tokens over `keys` tokens (the first
+    /// `keys − queries` from the cache).
+    struct Shape {
+        let queries: Int, keys: Int, heads: Int, kvHeads: Int, headDim: Int
+        /// Causal (decoders) or every query seeing every key (vision towers).
+        var causal = true
+        var scale: Float { 1 / Float(headDim).squareRoot() }
+        var groups: Int { heads / kvHeads }
+    }
+
+    /// 16-bit store rows as an f32 `[count, width]` tensor.
+    private static func widened(_ source: UnsafeRawPointer, _ rows: KVRows) -> Tensor {
+        var out = Tensor(zeros: [rows.count, rows.width])
+        out.withMutableFloats { HalfPrecision.convertToFloat(source, dtype: rows.dtype, count: rows.count * rows.width, into: $0.baseAddress!) }
+        return out
+    }
+
+    private static func withScratch(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        defer { scratch.deallocate() }
+        body(scratch)
     }
 
     /// Mean over heads of the causal attention probabilities of queries `q` (`[queryRows.count,
@@ -35,35 +81,43 @@ public enum Attention {
         }
     }
 
-    /// `out[n, heads·hd] = softmax(q kᵀ · scale + causal mask) v` where `q` holds the `n` newest
-    /// tokens and `k`/`v` hold `total` tokens (the first `total − n` from the cache). With
-    /// `causal`, new row `i` sees key rows `0 ... total − n + i`.
+    /// `out[n, heads·hd] = softmax(q kᵀ · scale + causal mask) v` over f32 rows, new row `i`
+    /// seeing key rows `0 ... keys − n + i`; optionally the last row's probabilities, averaged
+    /// over heads, into `lastRowMean`.
     static func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                    out: UnsafeMutablePointer<Float>, queries n: Int, keys total: Int,
-                    heads: Int, kvHeads: Int, headDim: Int, causal: Bool) {
-        let qWidth = heads * headDim, kvWidth = kvHeads * headDim
-        let groups = heads / kvHeads
-        let scale = 1 / Float(headDim).squareRoot()
-        if n == 1 {
+                    out: UnsafeMutablePointer<Float>, _ shape: Shape, lastRowMean: UnsafeMutablePointer<Float>?) {
+        let (n, total, heads, headDim) = (shape.queries, shape.keys, shape.heads, shape.headDim)
+        let qWidth = heads * headDim, kvWidth = shape.kvHeads * headDim
+        if n == 1 && shape.causal && lastRowMean == nil {
             // A decode step: heads split over the cores, each walking the cache token by token in
             // vectorised C, and no OpenBLAS call to wake its threads between the GEMVs.
             Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(range.count * total, 1))
-                defer { scratch.deallocate() }
-                pd_attend_heads(q, k, v, out, total, headDim, kvWidth, groups, range.lowerBound, range.upperBound, scale, scratch)
+                withScratch(range.count * total) { scratch in
+                    pd_attend_heads(q, k, v, out, total, headDim, kvWidth, shape.groups, range.lowerBound, range.upperBound,
+                                    shape.scale, scratch)
+                }
             }
             return
         }
+        lastRowMean?.update(repeating: 0, count: total)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * total)
         defer { scores.deallocate() }
         for h in 0..<heads {
-            let g = h / groups
-            GEMM.sgemm(transB: true, m: n, n: total, k: headDim, alpha: scale,
+            let g = h / shape.groups
+            GEMM.sgemm(transB: true, m: n, n: total, k: headDim, alpha: shape.scale,
                        a: q + h * headDim, lda: qWidth, b: k + g * headDim, ldb: kvWidth,
                        c: scores, ldc: total)
-            normalizeRows(scores, rows: n, keys: total, causal: causal)
+            normalizeRows(scores, rows: n, keys: total, causal: shape.causal)
+            if let lastRowMean {
+                let last = scores + (n - 1) * total
+                for j in 0..<total { lastRowMean[j] += last[j] }
+            }
             GEMM.sgemm(m: n, n: headDim, k: total, a: scores, lda: total, b: v + g * headDim, ldb: kvWidth,
                        c: out + h * headDim, ldc: qWidth)
+        }
+        if let lastRowMean {
+            let inv = 1 / Float(heads)
+            for j in 0..<total { lastRowMean[j] *= inv }
         }
     }
 

@@ -30,9 +30,9 @@ public struct CLIPEncoderLayer: Sendable {
         let q = qProj(h), k = kProj(h), v = vProj(h)
         var attended = Tensor(zeros: [n, d])
         q.withFloats { pq in k.withFloats { pk in v.withFloats { pv in attended.withMutableFloats { out in
-            Attention.run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: out.baseAddress!,
-                          queries: n, keys: n, heads: config.headCount, kvHeads: config.headCount,
-                          headDim: d / config.headCount, causal: false)
+            let shape = Attention.Shape(queries: n, keys: n, heads: config.headCount, kvHeads: config.headCount,
+                                        headDim: d / config.headCount, causal: false)
+            Attention.run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: out.baseAddress!, shape, lastRowMean: nil)
         } } } }
         x.add(outProj(attended))
         var hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps))

@@ -34,15 +34,25 @@ public struct GenerationResult: Sendable {
     public let decodeSeconds: Double
 }
 
-/// The decode loop: prefill through a `PyramidWrapper`, then one token per step with the
-/// per-layer KV caches.
+/// The decode loop of any `LanguageModel`: prefill through a `PyramidWrapper` (which runs the
+/// token policy), then one token per step with the per-layer KV stores.
 public struct Generator {
-    public let model: LlamaModel
+    public let model: any LanguageModel
     public let wrapper: PyramidWrapper
+    /// Makes each layer's KV store (f32 by default; `BF16KVStore` halves KV memory).
+    public let makeStore: () -> any KVStore
 
-    public init(model: LlamaModel, wrapper: PyramidWrapper) {
+    /// A generator for `model` driven by `wrapper` (built over the model's layers).
+    public init(model: any LanguageModel, wrapper: PyramidWrapper, makeStore: @escaping () -> any KVStore = { F32KVStore() }) {
         self.model = model
         self.wrapper = wrapper
+        self.makeStore = makeStore
+    }
+
+    /// A generator for `model` with `policy`; throws if the policy does not fit the model.
+    public init(model: any LanguageModel, policy: any TokenPolicy = KeepAllPolicy(),
+                makeStore: @escaping () -> any KVStore = { F32KVStore() }) throws {
+        self.init(model: model, wrapper: try PyramidWrapper(model: model, policy: policy), makeStore: makeStore)
     }
 
     /// Generates from a prompt state (embeddings with image features already in place).
@@ -50,7 +60,7 @@ public struct Generator {
     public func generate(prompt: TokenState, options: GenerationOptions,
                          onToken: (Int) -> Bool = { _ in true }) throws -> GenerationResult {
         var sampler = options.sampler
-        var caches = wrapper.makeCaches()
+        var caches = wrapper.makeCaches(makeStore)
         let start = Date()
         let (state, trace) = wrapper.prefill(prompt, caches: &caches)
         var logits = model.logits(state.hidden.gatherRows([state.count - 1])).floats

@@ -56,20 +56,39 @@ public struct LlamaDecoderLayer: Sendable {
 }
 
 extension LlamaDecoderLayer: DecoderLayer {
-    public func forward(_ state: inout TokenState, cache: inout LayerCache) {
+    public func forward(_ state: inout TokenState, cache: inout any KVStore) {
+        _ = run(&state, cache: &cache, lastRowMean: nil)
+    }
+
+    /// The attention row comes from this pass's own softmax (no second projection), the keys
+    /// are the rows it appended.
+    public func forward(_ state: inout TokenState, cache: inout any KVStore, observing needs: LayerNeeds) -> LayerEvidence {
+        guard needs.contains(.lastTokenAttention) else {
+            let keys = run(&state, cache: &cache, lastRowMean: nil)
+            return LayerEvidence(keys: needs.contains(.keys) ? keys : nil)
+        }
+        var row = [Float](repeating: 0, count: cache.count + state.count)
+        let keys = row.withUnsafeMutableBufferPointer { run(&state, cache: &cache, lastRowMean: $0.baseAddress) }
+        return LayerEvidence(lastTokenAttention: row, keys: needs.contains(.keys) ? keys : nil)
+    }
+
+    /// The layer over `state`; returns the keys (after RoPE) it appended to `cache`.
+    private func run(_ state: inout TokenState, cache: inout any KVStore, lastRowMean: UnsafeMutablePointer<Float>?) -> Tensor {
         let x = normalizedInput(state.hidden)
         var q = qProj(x), k = kProj(x)
         let v = vProj(x)
         rope.apply(&q, positions: state.positions)
         rope.apply(&k, positions: state.positions)
         cache.append(keys: k, values: v)
-        let attended = Attention.causal(queries: q, cache: cache, heads: config.headCount, kvHeads: config.kvHeadCount)
+        let attended = Attention.causal(queries: q, store: cache, heads: config.headCount, kvHeads: config.kvHeadCount,
+                                        lastRowMean: lastRowMean)
         state.hidden.add(oProj(attended))
         let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
         var gate = gateProj(x2)
         config.hiddenAct.apply(&gate)
         gate.multiply(upProj(x2))
         state.hidden.add(downProj(gate))
+        return k
     }
 
     public func attention(of queries: [Int], in state: TokenState) -> Tensor {

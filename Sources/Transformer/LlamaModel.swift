@@ -81,22 +81,27 @@ public struct LlamaModel: Sendable {
         return out
     }
 
-    /// Logits `[rows, vocab]` of final hidden states (applies the final norm, then the head).
-    public func logits(_ hidden: Tensor) -> Tensor {
-        GEMM.linear(Normalization.rmsNorm(hidden, weight: norm, eps: config.rmsNormEps), weight: lmHead)
-    }
-
-    /// The decoder layers as `DecoderLayer`s, for `PyramidWrapper`.
-    public var decoderLayers: [any DecoderLayer] { layers }
-
     /// Logits for every position of `ids` from a plain run of the layers (no wrapper, no drops).
     public func forward(_ ids: [Int]) throws -> Tensor {
         var state = TokenState(hidden: try embed(ids), isImage: Array(repeating: false, count: ids.count))
-        var cache = LayerCache()
         for layer in layers {
-            cache.removeAll()
+            var cache: any KVStore = F32KVStore()
             layer.forward(&state, cache: &cache)
         }
         return logits(state.hidden)
+    }
+}
+
+extension LlamaModel: LanguageModel {
+    public var shape: DecoderShape { config.decoderShape }
+
+    public var decoderLayers: [any DecoderLayer] { layers }
+
+    public func finalNorm(_ hidden: Tensor) -> Tensor {
+        Normalization.rmsNorm(hidden, weight: norm, eps: config.rmsNormEps)
+    }
+
+    public func head(_ normalized: Tensor) -> Tensor {
+        GEMM.linear(normalized, weight: lmHead)
     }
 }

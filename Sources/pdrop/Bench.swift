@@ -64,20 +64,19 @@ struct Bench: ParsableCommand {
         let dtype = DType(rawValue: weights.uppercased())!
         let model = SyntheticModel.make(config: config, dtype: dtype)
         let prompt = try Self.prompt(model: model, imageTokens: images, textTokens: textTokens)
-        let flops = FLOPsModel(hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
-                               queryWidth: config.headCount * config.headDim, keyValueWidth: config.kvHeadCount * config.headDim)
+        let flops = config.decoderShape.flops
         let yardstick = Self.sgemmGFLOPs(config: config, rows: prompt.count)
-        let quarters = (1...3).map { $0 * config.layerCount / 4 }
-        let variants: [(String, DropSchedule, any TokenRanker)] = [
-            ("full", .none, KeepAllRanker()),
-            ("pdrop", try .pyramid(boundaries: quarters, lambda: 0.5), AttentionRanker.pyramidDrop()),
-            ("fastv", try .fastV(k: min(2, config.layerCount - 1), dropRatio: 0.5), AttentionRanker.fastV()),
+        let quarters = PyramidDropPolicy.quarterPoints(layerCount: config.layerCount)
+        let variants: [(String, any TokenPolicy)] = [
+            ("full", KeepAllPolicy()),
+            ("pdrop", try PyramidDropPolicy(boundaries: quarters, lambda: 0.5)),
+            ("fastv", try FastVPolicy(k: min(2, config.layerCount - 1), dropRatio: 0.5)),
         ]
         var results: [String: JSON] = [:]
         var fullMedian = 0.0, fullFLOPs = 0.0
         var lines: [String] = []
-        for (name, schedule, ranker) in variants {
-            let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: schedule, ranker: ranker)
+        for (name, policy) in variants {
+            let wrapper = try PyramidWrapper(model: model, policy: policy)
             var times: [Double] = []
             var tokensPerLayer: [Int] = []
             for _ in 0..<runs {

@@ -36,7 +36,7 @@ struct DecodeBench {
     }
 
     func run() throws -> Result {
-        let wrappers = try models.map { try PyramidWrapper(layers: $0.decoderLayers, schedule: .none, ranker: KeepAllRanker()) }
+        let wrappers = try models.map { try PyramidWrapper(model: $0, policy: KeepAllPolicy()) }
         var caches = wrappers.map { $0.makeCaches() }
         var logits = models.indices.map { i in
             let (state, _) = wrappers[i].prefill(prompt, caches: &caches[i])

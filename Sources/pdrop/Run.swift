@@ -95,14 +95,13 @@ struct Run: ParsableCommand {
         let visionStart = Date()
         let (ids, state) = try pipeline.prompt(text: try chosen.render(prompt), images: [picture])
         let visionSeconds = Date().timeIntervalSince(visionStart)
-        let policy = try DropPolicy(name: drop, layerCount: llava.config.text.layerCount, layers: layers.flatMap(Self.parseLayers),
-                                    ratio: ratio, fastVK: fastvK, fastVRatio: fastvRatio)
-        let wrapper = try PyramidWrapper(layers: llava.language.decoderLayers, schedule: policy.schedule, ranker: policy.ranker)
+        let policy = try DropPolicy.make(name: drop, layerCount: llava.config.text.layerCount, layers: layers.flatMap(Self.parseLayers),
+                                         ratio: ratio, fastVK: fastvK, fastVRatio: fastvRatio)
         let options = GenerationOptions(maxNewTokens: maxNewTokens, stopTokenIDs: pipeline.stopTokenIDs,
                                         sampler: Sampler(temperature: temperature, topP: topP, seed: seed),
                                         eligibleVocabulary: pipeline.eligibleVocabulary)
         var stream = pipeline.tokenizer.streamingDecoder()
-        let result = try Generator(model: llava.language, wrapper: wrapper).generate(prompt: state, options: options) { id in
+        let result = try Generator(model: llava.language, policy: policy).generate(prompt: state, options: options) { id in
             if !json, let piece = stream.next(id) {
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }
@@ -111,7 +110,7 @@ struct Run: ParsableCommand {
         let answer = pipeline.tokenizer.decode(result.tokens)
         if !json { print("") }
         FileHandle.standardError.write(Data((Self.statsLine(result) + "\n").utf8))
-        let report = RunReport(result: result, promptTokens: state.count, policy: policy, config: llava.config.text,
+        let report = RunReport(result: result, promptTokens: state.count, policy: policy, shape: llava.language.shape,
                                visionSeconds: visionSeconds)
         if let logitsOut {
             try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),

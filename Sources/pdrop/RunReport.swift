@@ -8,14 +8,13 @@ import WeightIO
 struct RunReport {
     let trace: JSON
 
-    init(result: GenerationResult, promptTokens: Int, policy: DropPolicy, config: LlamaConfig, visionSeconds: Double) {
+    init(result: GenerationResult, promptTokens: Int, policy: any TokenPolicy, shape: DecoderShape, visionSeconds: Double) {
         let t = result.trace
-        let flops = FLOPsModel(hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
-                               queryWidth: config.headCount * config.headDim, keyValueWidth: config.kvHeadCount * config.headDim)
+        let flops = shape.flops
         let layers = t.tokensPerLayer.count
-        var policyJSON: [String: JSON] = ["name": .string(policy.name), "layers": .array(policy.schedule.boundaries.map { .int($0) })]
+        var policyJSON: [String: JSON] = ["name": .string(policy.name), "layers": .array(t.stages.map { .int($0.layer) })]
         for (key, value) in policy.parameters { policyJSON[key] = .double(value) }
-        policyJSON["keep"] = .array(policy.schedule.boundaries.indices.map { .int(policy.schedule.keepCount(stage: $0, imageTokens: t.imageTokens)) })
+        policyJSON["keep"] = .array(t.stages.map { .int($0.kept.count) })
         trace = .object([
             "image_tokens": .int(t.imageTokens),
             "image_token_start": t.imageTokenStart.map { .int($0) } ?? .null,

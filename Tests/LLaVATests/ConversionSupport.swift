@@ -34,7 +34,7 @@ enum Conversion {
         let picture = try ImageDecoder(alpha: model.layout == .original ? .drop : .compositeOnWhite).decode(contentsOf: image)
         let text = try (template ?? model.defaultTemplate).render(question)
         let (ids, state) = try pipeline.prompt(text: text, images: [picture])
-        let wrapper = try PyramidWrapper(layers: model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
         let result = try Generator(model: model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
         return (ids, result.prefillLogits, model)

@@ -27,7 +27,7 @@ import WeightIO
         let model = try LLaVAModel(folder: Self.folder + "/" + name)
         #expect(model.layout == layout)
         let expected = try Self.expected()
-        let wrapper = try PyramidWrapper(layers: model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
         let result = try Self.run(model, ids: try expected.tensor("input_ids").integers,
                                   pixels: try expected.tensor("pixel_values").toFloat32(), wrapper: wrapper, tokens: 16,
                                   eligible: try expected.tensor("tokenizer_size").integers[0])
@@ -42,9 +42,8 @@ import WeightIO
         let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
         let expected = try Self.expected()
         let wrapper = policy == "pdrop"
-            ? try PyramidWrapper(layers: model.language.decoderLayers, schedule: .pyramid(boundaries: [2, 4, 6], lambda: 0.5),
-                                 ranker: AttentionRanker.pyramidDrop())
-            : try PyramidWrapper(layers: model.language.decoderLayers, schedule: .fastV(k: 2, dropRatio: 0.5), ranker: AttentionRanker.fastV())
+            ? try PyramidWrapper(model: model.language, policy: PyramidDropPolicy(boundaries: [2, 4, 6], lambda: 0.5))
+            : try PyramidWrapper(model: model.language, policy: FastVPolicy(k: 2, dropRatio: 0.5))
         let result = try Self.run(model, ids: try expected.tensor("input_ids").integers,
                                   pixels: try expected.tensor("pixel_values").toFloat32(), wrapper: wrapper, tokens: 8,
                                   eligible: try expected.tensor("tokenizer_size").integers[0])
@@ -64,7 +63,7 @@ import WeightIO
         #expect(model.layout == .original)
         #expect(model.config.aspectMode == .padToSquare)
         let expected = try Self.expected()
-        let wrapper = try PyramidWrapper(layers: model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
         let result = try Self.run(model, ids: try expected.tensor("original_ids_marked").integers,
                                   pixels: try expected.tensor("original_pixel_values").toFloat32(), wrapper: wrapper, tokens: 1,
                                   eligible: model.language.vocabularySize)

@@ -42,13 +42,12 @@ import WeightIO
         #expect(expanded == (try expected.tensor(key + "input_ids").integers))
 
         let language = pipeline.model.language
-        let plain = try Generator(model: language, wrapper: PyramidWrapper(layers: language.decoderLayers, schedule: .none, ranker: KeepAllRanker()))
+        let plain = try Generator(model: language, wrapper: PyramidWrapper(model: language, policy: KeepAllPolicy()))
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: [], eligibleVocabulary: pipeline.eligibleVocabulary))
         #expect(maxAbsDiff(plain.prefillLogits, try expected.tensor(key + "logits").floats) <= 1e-4)
         #expect(plain.tokens == (try expected.tensor(key + "greedy").integers))
 
-        let pyramid = try PyramidWrapper(layers: language.decoderLayers, schedule: .pyramid(boundaries: [2, 4, 6], lambda: 0.5),
-                                         ranker: AttentionRanker.pyramidDrop())
+        let pyramid = try PyramidWrapper(model: language, policy: PyramidDropPolicy(boundaries: [2, 4, 6], lambda: 0.5))
         let dropped = try Generator(model: language, wrapper: pyramid)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 4, stopTokenIDs: [], eligibleVocabulary: pipeline.eligibleVocabulary))
         for (s, stage) in dropped.trace.stages.enumerated() {
@@ -69,8 +68,8 @@ import WeightIO
         let text = try PromptTemplate.llavaV1.render("What is shown in this picture?")
         let (_, state) = try pipeline.prompt(text: text, images: [image])
         let language = pipeline.model.language
-        var caches = try PyramidWrapper(layers: language.decoderLayers, schedule: .none, ranker: KeepAllRanker()).makeCaches()
-        let wrapper = try PyramidWrapper(layers: language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        var caches = try PyramidWrapper(model: language, policy: KeepAllPolicy()).makeCaches()
+        let wrapper = try PyramidWrapper(model: language, policy: KeepAllPolicy())
         let (final, _) = wrapper.prefill(state, caches: &caches)
         let logits = language.logits(final.hidden.gatherRows([final.count - 1])).floats
         // The original unpads with int() rather than int(round(·, 7)); on these sizes both agree.

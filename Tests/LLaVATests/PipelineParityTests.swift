@@ -33,7 +33,7 @@ import WeightIO
         let (ids, state) = try pipeline.prompt(text: text, images: [image])
         let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: pipeline.model.config.imageTokenIndex!, count: 64) : [$0] }
         #expect(expanded == (try expected.tensor("input_ids").integers))
-        let wrapper = try PyramidWrapper(layers: pipeline.model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: pipeline.model.language, policy: KeepAllPolicy())
         let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: [], eligibleVocabulary: pipeline.eligibleVocabulary))
         #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("logits_last").floats) <= 1e-4)
@@ -53,7 +53,7 @@ import WeightIO
         let text = try pipeline.model.defaultTemplate.render("What is shown in this picture?")
         let (ids, state) = try pipeline.prompt(text: text, images: [image])
         #expect(ids == (try expected.tensor("original_ids_marked").integers))
-        let wrapper = try PyramidWrapper(layers: pipeline.model.language.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: pipeline.model.language, policy: KeepAllPolicy())
         let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
         #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)

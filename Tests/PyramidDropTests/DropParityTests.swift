@@ -20,11 +20,9 @@ import WeightIO
     static func wrapper(_ policy: String, model: LlamaModel) throws -> PyramidWrapper {
         switch policy {
         case "pdrop":
-            return try PyramidWrapper(layers: model.decoderLayers, schedule: .pyramid(boundaries: [1, 2, 3], lambda: 0.5),
-                                      ranker: AttentionRanker.pyramidDrop())
+            return try PyramidWrapper(model: model, policy: PyramidDropPolicy(boundaries: [1, 2, 3], lambda: 0.5))
         default:
-            return try PyramidWrapper(layers: model.decoderLayers, schedule: .fastV(k: 2, dropRatio: 0.5),
-                                      ranker: AttentionRanker.fastV())
+            return try PyramidWrapper(model: model, policy: FastVPolicy(k: 2, dropRatio: 0.5))
         }
     }
 
@@ -70,16 +68,14 @@ import WeightIO
         let model = try ModelFixtures.languageModel("llama")
         let prompt = try Self.prompt(try ModelFixtures.expected("llama"))
         var plain = prompt
-        var cache = LayerCache()
         for layer in model.layers {
-            cache.removeAll()
+            var cache: any KVStore = F32KVStore()
             layer.forward(&plain, cache: &cache)
         }
         let plainLogits = model.logits(plain.hidden).floats
         let wrappers = [
-            try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: AttentionRanker.pyramidDrop()),
-            try PyramidWrapper(layers: model.decoderLayers, schedule: .pyramid(boundaries: [1, 2, 3], lambda: 1),
-                               ranker: AttentionRanker.pyramidDrop()),
+            try PyramidWrapper(model: model, policy: PyramidDropPolicy(schedule: .none)),
+            try PyramidWrapper(model: model, policy: PyramidDropPolicy(boundaries: [1, 2, 3], lambda: 1)),
         ]
         for wrapper in wrappers {
             var caches = wrapper.makeCaches()

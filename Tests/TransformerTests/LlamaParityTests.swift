@@ -26,7 +26,7 @@ import WeightIO
         let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
         let prompt = try expected.tensor("greedy_prompt").integers
-        let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: model, policy: KeepAllPolicy())
         let state = TokenState(hidden: try model.embed(prompt), isImage: Array(repeating: false, count: prompt.count))
         let result = try Generator(model: model, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: []))
@@ -38,7 +38,7 @@ import WeightIO
     func decodeMatchesFullRerun(name: String) throws {
         let model = try ModelFixtures.languageModel(name)
         let ids = try ModelFixtures.expected(name).tensor("input_ids").integers
-        let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: model, policy: KeepAllPolicy())
         var caches = wrapper.makeCaches()
         let prefix = 16
         _ = wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
@@ -76,7 +76,7 @@ import WeightIO
     func decodeStepsReuseEveryBuffer(name: String) throws {
         let model = try ModelFixtures.languageModel(name)
         let ids = try ModelFixtures.expected(name).tensor("input_ids").integers
-        let wrapper = try PyramidWrapper(layers: model.decoderLayers, schedule: .none, ranker: KeepAllRanker())
+        let wrapper = try PyramidWrapper(model: model, policy: KeepAllPolicy())
         let pool = BufferPool(capacity: 64 << 20)
         try BufferPool.withPool(pool) {
             var caches = wrapper.makeCaches()

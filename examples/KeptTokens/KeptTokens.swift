@@ -24,9 +24,8 @@ import WeightIO
         // The prompt with the image features in place, then a PyramidDrop prefill.
         let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: imagePath)
         let (_, prompt) = try pipeline.prompt(text: try model.defaultTemplate.render("Describe the image."), images: [image])
-        let layers = model.language.decoderLayers
-        let wrapper = try PyramidWrapper(layers: layers, schedule: .pyramid(boundaries: (1...3).map { $0 * layers.count / 4 }, lambda: 0.5),
-                                         ranker: AttentionRanker.pyramidDrop())
+        let policy = try PyramidDropPolicy(boundaries: PyramidDropPolicy.quarterPoints(layerCount: model.language.layers.count), lambda: 0.5)
+        let wrapper = try PyramidWrapper(model: model.language, policy: policy)
         var caches = wrapper.makeCaches()
         let (_, trace) = wrapper.prefill(prompt, caches: &caches)
 

@@ -35,6 +35,10 @@ void pd_softmax(float *row, size_t count);
 void pd_attend_heads(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
                      size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
 
+/* pd_attend_heads over bfloat16 key/value rows (the BF16 KV store); accumulates in f32. */
+void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
+                          size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
+
 /* 1 when the vector path is in use (for reports). */
 int pd_kernels_vectorized(void);
 
