@@ -296,16 +296,16 @@ static inline void axpy_scalar(float *y, float a, const float *x, size_t n) {
 /* The decode attention of query heads [h0, h1), walking the cache one token row at a time so that
  * keys and values stream through memory in order (a head-by-head walk would jump a whole row,
  * kv_heads * head_dim floats, between consecutive keys). */
-#define ATTEND_HEADS(DOT, AXPY)                                                                          \
+#define ATTEND_HEADS(T, DOT, AXPY)                                                                       \
     for (size_t j = 0; j < total; j++) {                                                                 \
-        const float *key = k + j * stride;                                                               \
+        const T *key = k + j * stride;                                                                   \
         for (size_t h = h0; h < h1; h++)                                                                 \
             scores[(h - h0) * total + j] = DOT(q + h * head_dim, key + (h / groups) * head_dim, head_dim) * scale; \
     }                                                                                                    \
     for (size_t h = h0; h < h1; h++) pd_softmax(scores + (h - h0) * total, total);                       \
     memset(out + h0 * head_dim, 0, (h1 - h0) * head_dim * sizeof(float));                                \
     for (size_t j = 0; j < total; j++) {                                                                 \
-        const float *value = v + j * stride;                                                             \
+        const T *value = v + j * stride;                                                                 \
         for (size_t h = h0; h < h1; h++)                                                                 \
             AXPY(out + h * head_dim, scores[(h - h0) * total + j], value + (h / groups) * head_dim, head_dim); \
     }
@@ -314,7 +314,7 @@ static inline void axpy_scalar(float *y, float a, const float *x, size_t n) {
 __attribute__((target("avx2,f16c,fma")))
 static void attend_heads_avx2(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
                               size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
-    ATTEND_HEADS(dot_avx2, axpy_avx2)
+    ATTEND_HEADS(float, dot_avx2, axpy_avx2)
 }
 
 static int has_avx2(void) {
@@ -343,7 +343,7 @@ void pd_attend_heads(const float *q, const float *k, const float *v, float *out,
 #ifdef PD_X86
     if (has_avx2()) { attend_heads_avx2(q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores); return; }
 #endif
-    ATTEND_HEADS(dot_scalar, axpy_scalar)
+    ATTEND_HEADS(float, dot_scalar, axpy_scalar)
 }
 
 /* The same over bfloat16 key/value rows (a BF16 KV store): each row is widened as it is read. */
@@ -390,7 +390,7 @@ __attribute__((target("avx2,f16c,fma")))
 static void attend_heads_bf16_avx2(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total,
                                    size_t head_dim, size_t stride, size_t groups, size_t h0, size_t h1, float scale,
                                    float *scores) {
-    ATTEND_HEADS(dot_bf16_avx2, axpy_bf16_avx2)
+    ATTEND_HEADS(uint16_t, dot_bf16_avx2, axpy_bf16_avx2)
 }
 #endif
 
@@ -399,7 +399,7 @@ void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, 
 #ifdef PD_X86
     if (has_avx2()) { attend_heads_bf16_avx2(q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores); return; }
 #endif
-    ATTEND_HEADS(dot_bf16_scalar, axpy_bf16_scalar)
+    ATTEND_HEADS(uint16_t, dot_bf16_scalar, axpy_bf16_scalar)
 }
 
 void pd_softmax(float *row, size_t count) {
