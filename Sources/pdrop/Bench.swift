@@ -27,6 +27,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Weight storage: f32, f16 or bf16.")
     var weights = "f32"
 
+    @Option(help: "KV cache storage for the decode steps: f32 or bf16.")
+    var kvCache = KVCacheFormat.f32
+
     @Option(help: "Decode steps to time.")
     var decodeTokens = 16
 
@@ -104,9 +107,9 @@ struct Bench: ParsableCommand {
         }
         if compareF32 { try Self.checkF32CopyFits(config: config) }
         let decodeModels = compareF32 ? [model, SyntheticModel.make(config: config, dtype: .f32)] : [model]
-        let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens).run() : nil
+        let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens, kvCache: kvCache).run() : nil
         var report: [String: JSON] = [
-            "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights),
+            "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights), "kv_cache": .string(kvCache.rawValue),
             "tokens": .object(["image": .int(images), "text": .int(textTokens)]),
             "sgemm_gflops": .double(yardstick), "variants": .object(results),
             "peak_rss_bytes": .int(Self.peakResidentBytes()),

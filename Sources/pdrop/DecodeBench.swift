@@ -14,6 +14,7 @@ struct DecodeBench {
     let models: [LlamaModel]
     let prompt: TokenState
     let steps: Int
+    let kvCache: KVCacheFormat
 
     struct Result {
         /// Milliseconds per token, per model.
@@ -37,7 +38,7 @@ struct DecodeBench {
 
     func run() throws -> Result {
         let wrappers = try models.map { try PyramidWrapper(model: $0, policy: KeepAllPolicy()) }
-        var caches = wrappers.map { $0.makeCaches() }
+        var caches = wrappers.map { $0.makeCaches(kvCache.makeStore) }
         var logits = models.indices.map { i in
             let (state, _) = wrappers[i].prefill(prompt, caches: &caches[i])
             return models[i].logits(state.hidden.gatherRows([state.count - 1])).floats

@@ -54,6 +54,9 @@ struct Run: ParsableCommand {
     @Option(help: "FastV: the fraction of image tokens dropped.")
     var fastvRatio = 0.5
 
+    @Option(help: "KV cache storage: f32 (exact) or bf16 (half the KV memory).")
+    var kvCache = KVCacheFormat.f32
+
     @Option(help: "Write prefill_logits [vocab] F32 and generated_ids [n] I64 to this safetensors file.")
     var logitsOut: String?
 
@@ -101,7 +104,7 @@ struct Run: ParsableCommand {
                                         sampler: Sampler(temperature: temperature, topP: topP, seed: seed),
                                         eligibleVocabulary: pipeline.eligibleVocabulary)
         var stream = pipeline.tokenizer.streamingDecoder()
-        let result = try Generator(model: llava.language, policy: policy).generate(prompt: state, options: options) { id in
+        let result = try Generator(model: llava.language, policy: policy, makeStore: kvCache.makeStore).generate(prompt: state, options: options) { id in
             if !json, let piece = stream.next(id) {
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }

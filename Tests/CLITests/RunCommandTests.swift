@@ -33,6 +33,19 @@ import WeightIO
         #expect(try trace.requireArray("stages").isEmpty)
     }
 
+    /// `--kv-cache bf16` keeps the same tokens per layer and drifts from the f32 cache by
+    /// bf16 rounding only (prefill logits within 5e-2 of transformers'); an unknown format is a
+    /// usage error.
+    @Test func bf16KVCache() throws {
+        let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
+        let (_, logits, trace) = try Self.run(["--kv-cache", "bf16", "--max-new-tokens", "4"])
+        #expect(maxAbsDiff(try logits.tensor("prefill_logits").floats, try expected.tensor("pdrop_logits").floats) <= 5e-2)
+        #expect(try trace.requireArray("image_tokens_per_layer").compactMap(\.intValue) == [64, 64, 32, 32, 16, 16, 8, 8])
+        let bad = try CommandRunner.run(["run", "--model", Self.folder + "/tiny-llava-hf", "--image", Self.folder + "/sample.png",
+                                         "--prompt", "x", "--kv-cache", "f8"])
+        #expect(bad.status == 64)
+    }
+
     /// Default PyramidDrop on an 8-layer model: boundaries at the quarter points [2, 4, 6], λ 0.5.
     @Test func pyramidDropMatchesTheReference() throws {
         let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
