@@ -317,7 +317,7 @@ static void attend_heads_avx2(const float *q, const float *k, const float *v, fl
     ATTEND_HEADS(float, dot_avx2, axpy_avx2)
 }
 
-static int has_avx2(void) {
+static int cpu_has_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -325,9 +325,39 @@ static int has_avx2(void) {
     }
     return cached;
 }
-#else
-static int has_avx2(void) { return 0; }
 #endif
+
+/* ---- forcing the scalar path ---------------------------------------------------------------- */
+
+/* PDROP_FORCE_SCALAR=1 (any value but empty or "0"), read once: every thread uses the scalar
+ * path. The benign race of two threads filling the cache first stores the same value. */
+static int environment_forces_scalar(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        const char *value = getenv("PDROP_FORCE_SCALAR");
+        cached = value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
+    }
+    return cached;
+}
+
+/* This thread's override: -1 follows the environment, 0 allows the vector path, 1 forces scalar. */
+static _Thread_local int thread_force_scalar = -1;
+
+void pd_set_thread_force_scalar(int mode) { thread_force_scalar = mode < 0 ? -1 : mode != 0; }
+
+int pd_thread_force_scalar(void) { return thread_force_scalar; }
+
+int pd_force_scalar(void) {
+    return thread_force_scalar < 0 ? environment_forces_scalar() : thread_force_scalar;
+}
+
+static int has_avx2(void) {
+#ifdef PD_X86
+    return !pd_force_scalar() && cpu_has_avx2();
+#else
+    return 0;
+#endif
+}
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 

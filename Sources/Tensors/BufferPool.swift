@@ -100,7 +100,7 @@ public final class BufferPool: Sendable {
     }
 
     /// Runs `body` with the owned tensors it creates on this thread taken from `pool` (for example
-    /// to count what one loop allocates, apart from other threads' work).
+    /// to count the tensor buffers one loop takes, apart from other threads' work).
     public static func withPool<R>(_ pool: BufferPool, _ body: () throws -> R) rethrows -> R {
         let previous = pthread_getspecific(currentKey)
         pthread_setspecific(currentKey, Unmanaged.passUnretained(pool).toOpaque())

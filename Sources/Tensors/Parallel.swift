@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -14,9 +15,16 @@ public enum Parallel {
             for part in 0..<parts { body(part) }
         } else {
             // The parts write disjoint memory by contract, so the closure may run concurrently.
+            // Each part's kernels take the caller's path (see `Kernels.withForcedScalar`).
+            let mode = pd_thread_force_scalar()
             withoutActuallyEscaping(body) { body in
                 let shared = UncheckedSendable(value: body)
-                DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let previous = pd_thread_force_scalar()
+                    pd_set_thread_force_scalar(mode)
+                    defer { pd_set_thread_force_scalar(previous) }
+                    shared.value(part)
+                }
             }
         }
     }

@@ -4,7 +4,7 @@ import Tensors
 import TestSupport
 
 /// Activations (transformers' ACT2FN) and softmax (torch.softmax) against `ops/activations.safetensors`
-/// and `ops/softmax.safetensors`.
+/// and `ops/softmax.safetensors`. SiLU and softmax are C kernels: their tests run on both paths.
 @Suite struct ActivationSoftmaxTests {
     let activations: [String: Tensor]
     let softmax: [String: Tensor]
@@ -19,10 +19,12 @@ import TestSupport
     /// torch's kernels); 1e-5 relative + 1e-6 absolute for gelu: in its negative tail
     /// `1 + erf(x/√2)` cancels, so an ulp of difference between two f32 erf implementations becomes
     /// ~3e-4 relative (at x = -3.75 torch's own value is 3e-4 away from the exact one).
-    @Test(arguments: [(Activation.silu, "silu", Float(1e-7)), (.gelu, "gelu", 1e-6), (.quickGELU, "quick_gelu", 1e-7)])
-    func activationMatchesTransformers(activation: Activation, name: String, absolute: Float) throws {
+    @Test(arguments: [(Activation.silu, "silu", Float(1e-7)), (.gelu, "gelu", 1e-6), (.quickGELU, "quick_gelu", 1e-7)],
+          KernelPath.allCases)
+    func activationMatchesTransformers(activation: (Activation, String, Float), path: KernelPath) throws {
+        let (activation, name, absolute) = activation
         var x = try tensor(activations, "x")
-        activation.apply(&x)
+        path.run { activation.apply(&x) }
         expectClose(x, try tensor(activations, name), relative: 1e-5, absolute: absolute, name)
     }
 
@@ -44,28 +46,33 @@ import TestSupport
 
     /// Rows: random; ×1000 spread; +1e4 offset; ±3e38; some -inf; one finite value; uniform; very
     /// negative values that underflow. Tolerance: 1e-5 relative + 1e-7 absolute.
-    @Test func softmaxMatchesTorch() throws {
+    @Test(arguments: KernelPath.allCases)
+    func softmaxMatchesTorch(path: KernelPath) throws {
         let x = try tensor(softmax, "x")
-        let y = Softmax.lastDimension(x)
+        let y = path.run { Softmax.lastDimension(x) }
         expectClose(y, try tensor(softmax, "y"), relative: 1e-5, absolute: 1e-7, "softmax")
         for row in 0..<x.shape[0] {
             let sum = y.floats[(row * 10)..<(row * 10 + 10)].reduce(0, +)
             #expect(abs(sum - 1) < 1e-6, "row \(row) sums to \(sum)")
         }
         #expect(x.floats != y.floats, "softmax returns a new tensor and leaves its input alone")
-        expectClose(Softmax.lastDimension(try tensor(softmax, "x3")), try tensor(softmax, "y3"),
+        let x3 = try tensor(softmax, "x3")
+        expectClose(path.run { Softmax.lastDimension(x3) }, try tensor(softmax, "y3"),
                     relative: 1e-5, absolute: 1e-7, "softmax 3-D")
     }
 
     /// A fully masked row (all -inf) becomes zeros by design, where torch gives NaN.
-    @Test func fullyMaskedRowIsZeros() {
-        let y = Softmax.lastDimension(Tensor(shape: [2, 3], values: [-.infinity, -.infinity, -.infinity, 0, 0, -.infinity]))
+    @Test(arguments: KernelPath.allCases)
+    func fullyMaskedRowIsZeros(path: KernelPath) {
+        let x = Tensor(shape: [2, 3], values: [-.infinity, -.infinity, -.infinity, 0, 0, -.infinity])
+        let y = path.run { Softmax.lastDimension(x) }
         #expect(y.floats == [0, 0, 0, 0.5, 0.5, 0])
     }
 
-    @Test func softmaxInPlaceOnARawRow() {
+    @Test(arguments: KernelPath.allCases)
+    func softmaxInPlaceOnARawRow(path: KernelPath) {
         var row: [Float] = [1, 2, 3]
-        row.withUnsafeMutableBufferPointer { Softmax.inPlace($0.baseAddress!, count: 3) }
+        path.run { row.withUnsafeMutableBufferPointer { Softmax.inPlace($0.baseAddress!, count: 3) } }
         let e: [Float] = [1, 2, 3].map { Float(exp(Double($0) - 3)) }
         let sum = e.reduce(0, +)
         expectClose(row, e.map { $0 / sum }, relative: 1e-6, "inPlace")

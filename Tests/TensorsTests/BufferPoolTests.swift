@@ -2,7 +2,7 @@ import Tensors
 import Testing
 
 /// The buffer pool behind owned tensors: size classes, reuse, the capacity bound, and the
-/// per-thread pool that lets a loop count its own allocations.
+/// per-thread pool that lets a loop count the tensor buffers it takes (pool misses and reuses).
 @Suite struct BufferPoolTests {
     /// Classes hold the request, step by 64 bytes up to 4 KiB and waste at most 25 % above that,
     /// and never shrink as the request grows.

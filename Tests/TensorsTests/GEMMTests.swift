@@ -4,7 +4,8 @@ import TestSupport
 
 /// `GEMM.linear` and `GEMM.matmul` against torch (`ops/linear.safetensors`, `ops/matmul.safetensors`,
 /// written by make_ops_fixtures.py). Tolerance: 1e-5 relative + 1e-6 absolute (f32 sums of ≤ 33
-/// products; BLAS and torch may order them differently).
+/// products; BLAS and torch may order them differently). The 16-bit weights are widened by the C
+/// conversion kernels, so those tests run on both kernel paths.
 @Suite struct GEMMTests {
     static let relative: Float = 1e-5, absolute: Float = 1e-6
     let linear: [String: Tensor]
@@ -17,10 +18,12 @@ import TestSupport
 
     @Test(arguments: [("w", "y_bias", true), ("w", "y_nobias", false),
                       ("w_f16", "y_f16_bias", true), ("w_f16", "y_f16_nobias", false),
-                      ("w_bf16", "y_bf16_bias", true), ("w_bf16", "y_bf16_nobias", false)])
-    func linearMatchesTorch(weight: String, expected: String, withBias: Bool) throws {
-        let w = try tensor(linear, weight)
-        let y = GEMM.linear(try tensor(linear, "x"), weight: w, bias: withBias ? try tensor(linear, "b") : nil)
+                      ("w_bf16", "y_bf16_bias", true), ("w_bf16", "y_bf16_nobias", false)], KernelPath.allCases)
+    func linearMatchesTorch(names: (weight: String, expected: String, withBias: Bool), path: KernelPath) throws {
+        let (weight, expected, withBias) = names
+        let w = try tensor(linear, weight), x = try tensor(linear, "x")
+        let b = withBias ? try tensor(linear, "b") : nil
+        let y = path.run { GEMM.linear(x, weight: w, bias: b) }
         expectClose(y, try tensor(linear, expected), relative: Self.relative, absolute: Self.absolute, "\(weight) → \(expected)")
     }
 
@@ -37,10 +40,12 @@ import TestSupport
     }
 
     /// 1100 output rows > `GEMM.weightTileRows` (1024): 16-bit weights are converted in two tiles.
-    @Test(arguments: [("wt", "yt"), ("wt_f16", "yt_f16"), ("wt_bf16", "yt_bf16")])
-    func linearConvertsSixteenBitWeightsInTiles(weight: String, expected: String) throws {
+    @Test(arguments: [("wt", "yt"), ("wt_f16", "yt_f16"), ("wt_bf16", "yt_bf16")], KernelPath.allCases)
+    func linearConvertsSixteenBitWeightsInTiles(names: (weight: String, expected: String), path: KernelPath) throws {
+        let (weight, expected) = names
         #expect(GEMM.weightTileRows < 1100)
-        let y = GEMM.linear(try tensor(linear, "xt"), weight: try tensor(linear, weight), bias: try tensor(linear, "bt"))
+        let x = try tensor(linear, "xt"), w = try tensor(linear, weight), b = try tensor(linear, "bt")
+        let y = path.run { GEMM.linear(x, weight: w, bias: b) }
         expectClose(y, try tensor(linear, expected), relative: Self.relative, absolute: Self.absolute, weight)
     }
 

@@ -1,22 +1,26 @@
+import Foundation
 import Tensors
 import TestSupport
 import Testing
 
-/// The C kernels (vectorised where the CPU allows) against scalar Swift and OpenBLAS.
+/// The C kernels against scalar Swift and OpenBLAS, on both their paths (vectorised where the CPU
+/// allows, and the forced scalar code).
 @Suite struct HalfKernelTests {
     /// Every one of the 65 536 bit patterns converts exactly as Swift's `Float16` / bf16 widening
     /// (NaNs stay NaN), through the bulk conversion the GEMM tiles use — also at an odd address.
-    @Test(arguments: [DType.f16, .bf16])
-    func bulkConversionIsExact(dtype: DType) {
+    @Test(arguments: [DType.f16, .bf16], KernelPath.allCases)
+    func bulkConversionIsExact(dtype: DType, path: KernelPath) {
         var bytes = [UInt8](repeating: 0, count: 2 * 65_536 + 1)
         for bits in 0..<65_536 {
             bytes[1 + 2 * bits] = UInt8(bits & 0xFF)
             bytes[2 + 2 * bits] = UInt8(bits >> 8)
         }
         var converted = [Float](repeating: 0, count: 65_536)
-        bytes.withUnsafeBytes { raw in
-            converted.withUnsafeMutableBufferPointer { dst in
-                HalfPrecision.convertToFloat(raw.baseAddress! + 1, dtype: dtype, count: 65_536, into: dst.baseAddress!)
+        path.run {
+            bytes.withUnsafeBytes { raw in
+                converted.withUnsafeMutableBufferPointer { dst in
+                    HalfPrecision.convertToFloat(raw.baseAddress! + 1, dtype: dtype, count: 65_536, into: dst.baseAddress!)
+                }
             }
         }
         let mismatches = (0..<65_536).filter { bits in
@@ -29,8 +33,8 @@ import Testing
     /// A one-row `linear` (the decode GEMV: rows not a multiple of 4, columns not a multiple of 16,
     /// large enough to split over the cores) equals OpenBLAS `sgemm` on the widened weights to 1e-5
     /// relative (only the summation order differs), for weights stored in every float format.
-    @Test(arguments: [DType.f32, .f16, .bf16])
-    func gemvMatchesSGEMM(dtype: DType) {
+    @Test(arguments: [DType.f32, .f16, .bf16], KernelPath.allCases)
+    func gemvMatchesSGEMM(dtype: DType, path: KernelPath) {
         let outFeatures = 1027, inFeatures = 301
         var generator = SplitMix64(seed: 9)
         let weight = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in uniform(&generator) })
@@ -39,25 +43,39 @@ import Testing
         let bias = Tensor(shape: [outFeatures], values: (0..<outFeatures).map { _ in uniform(&generator) })
         var reference = GEMM.matmul(x, weight.toFloat32(), transposeB: true)
         reference.add(bias.reshaped([1, outFeatures]))
-        let result = GEMM.linear(x, weight: weight, bias: bias)
+        let result = path.run { GEMM.linear(x, weight: weight, bias: bias) }
         #expect(isClose(result, reference, relative: 1e-5, absolute: 1e-5))
         // Several rows take the sgemm path; each row equals its own GEMV.
         let two = Tensor(shape: [2, inFeatures], values: x.floats + x.floats)
-        let tiled = GEMM.linear(two, weight: weight, bias: bias).floats
+        let tiled = path.run { GEMM.linear(two, weight: weight, bias: bias).floats }
         #expect(maxAbsDiff(Array(tiled[..<outFeatures]), result.floats) <= 1e-4)
     }
 
     /// Rows wider than the bf16 kernel's on-stack copy of x (16 384 columns) take its heap path
     /// and still match `sgemm` on the widened weights.
-    @Test(arguments: [DType.f16, .bf16])
-    func wideRowGEMVMatchesSGEMM(dtype: DType) {
+    @Test(arguments: [DType.f16, .bf16], KernelPath.allCases)
+    func wideRowGEMVMatchesSGEMM(dtype: DType, path: KernelPath) {
         let outFeatures = 6, inFeatures = 16_411
         var generator = SplitMix64(seed: 11)
         let weight = Tensor(shape: [outFeatures, inFeatures], values: (0..<(outFeatures * inFeatures)).map { _ in uniform(&generator) })
             .converted(to: dtype)
         let x = Tensor(shape: [1, inFeatures], values: (0..<inFeatures).map { _ in uniform(&generator) })
         let reference = GEMM.matmul(x, weight.toFloat32(), transposeB: true)
-        #expect(isClose(GEMM.linear(x, weight: weight), reference, relative: 1e-5, absolute: 1e-4))
+        #expect(isClose(path.run { GEMM.linear(x, weight: weight) }, reference, relative: 1e-5, absolute: 1e-4))
+    }
+
+    /// Without an override the environment decides (`PDROP_FORCE_SCALAR`, unset or "0": vector
+    /// path allowed); the forced path holds on the `Parallel` workers a caller starts.
+    @Test func forcedPathReachesParallelWorkers() {
+        let variable = ProcessInfo.processInfo.environment["PDROP_FORCE_SCALAR"] ?? ""
+        #expect(Kernels.forceScalar == (!variable.isEmpty && variable != "0"))
+        for scalar in [true, false] {
+            var seen = [Bool](repeating: !scalar, count: 8)
+            Kernels.withForcedScalar(scalar) {
+                seen.withUnsafeMutableBufferPointer { flags in Parallel.forEach(8) { flags[$0] = Kernels.forceScalar } }
+            }
+            #expect(seen == [Bool](repeating: scalar, count: 8))
+        }
     }
 }
 

@@ -39,7 +39,17 @@ void pd_attend_heads(const float *q, const float *k, const float *v, float *out,
 void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
                           size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
 
-/* 1 when the vector path is in use (for reports). */
+/* 1 when the vector path is in use on this thread (for reports). */
 int pd_kernels_vectorized(void);
+
+/* Forcing the portable scalar path (for testing both paths on an AVX2 machine). The environment
+ * variable PDROP_FORCE_SCALAR=1, read once, forces it for every thread; a thread's own override
+ * (mode -1: follow the environment, 0: vector path where the CPU has it, 1: scalar) takes
+ * precedence. Parallel.forEach (Swift) hands the caller's override to its workers. */
+void pd_set_thread_force_scalar(int mode);
+/* This thread's override as set (-1, 0 or 1). */
+int pd_thread_force_scalar(void);
+/* 1 when this thread's kernels take the scalar path by force (override, else environment). */
+int pd_force_scalar(void);
 
 #endif
