@@ -20,18 +20,15 @@ public struct CLIPVisionConfig: Sendable, Equatable {
     public var patchCount: Int { gridSize * gridSize }
 
     public init(json: JSON, source: String) throws {
-        func field<T>(_ read: () throws -> T) throws -> T {
-            do { return try read() } catch let error as WeightIOError { throw WeightIOError.inFile(path: source, underlying: error) }
-        }
-        hiddenSize = try field { try json.int("hidden_size") } ?? 768
-        intermediateSize = try field { try json.int("intermediate_size") } ?? 3072
-        layerCount = try field { try json.int("num_hidden_layers") } ?? 12
-        headCount = try field { try json.int("num_attention_heads") } ?? 12
-        imageSize = try field { try json.int("image_size") } ?? 224
-        patchSize = try field { try json.int("patch_size") } ?? 32
-        channels = try field { try json.int("num_channels") } ?? 3
-        layerNormEps = Float(try field { try json.double("layer_norm_eps") } ?? 1e-5)
-        let act = try field { try json.string("hidden_act") } ?? "quick_gelu"
+        hiddenSize = try WeightIOError.inFile(source) { try json.int("hidden_size") } ?? 768
+        intermediateSize = try WeightIOError.inFile(source) { try json.int("intermediate_size") } ?? 3072
+        layerCount = try WeightIOError.inFile(source) { try json.int("num_hidden_layers") } ?? 12
+        headCount = try WeightIOError.inFile(source) { try json.int("num_attention_heads") } ?? 12
+        imageSize = try WeightIOError.inFile(source) { try json.int("image_size") } ?? 224
+        patchSize = try WeightIOError.inFile(source) { try json.int("patch_size") } ?? 32
+        channels = try WeightIOError.inFile(source) { try json.int("num_channels") } ?? 3
+        layerNormEps = Float(try WeightIOError.inFile(source) { try json.double("layer_norm_eps") } ?? 1e-5)
+        let act = try WeightIOError.inFile(source) { try json.string("hidden_act") } ?? "quick_gelu"
         guard let activation = Activation(huggingFaceName: act) else {
             throw TransformerError.invalidConfig(source: source, field: "hidden_act", reason: "unsupported activation '\(act)'")
         }

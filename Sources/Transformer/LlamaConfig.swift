@@ -32,41 +32,38 @@ public struct LlamaConfig: Sendable, Equatable {
 
     /// Reads a config object; `source` names the file for errors.
     public init(json: JSON, source: String) throws {
-        func field<T>(_ read: () throws -> T) throws -> T {
-            do { return try read() } catch let error as WeightIOError { throw WeightIOError.inFile(path: source, underlying: error) }
-        }
-        modelType = try field { try json.string("model_type") } ?? "llama"
+        modelType = try WeightIOError.inFile(source) { try json.string("model_type") } ?? "llama"
         let mistral = Self.mistralTypes.contains(modelType)
-        hiddenSize = try field { try json.int("hidden_size") } ?? 4096
-        intermediateSize = try field { try json.int("intermediate_size") } ?? (mistral ? 14336 : 11008)
-        layerCount = try field { try json.int("num_hidden_layers") } ?? 32
-        headCount = try field { try json.int("num_attention_heads") } ?? 32
-        kvHeadCount = try field { try json.int("num_key_value_heads") } ?? (mistral ? 8 : headCount)
-        headDim = try field { try json.int("head_dim") } ?? (headCount > 0 ? hiddenSize / headCount : 0)
-        vocabularySize = try field { try json.int("vocab_size") } ?? 32000
-        rmsNormEps = Float(try field { try json.double("rms_norm_eps") } ?? 1e-6)
-        let theta = try field { try json.double("rope_theta") } ?? field { try json.double("rope_parameters", "rope_theta") }
+        hiddenSize = try WeightIOError.inFile(source) { try json.int("hidden_size") } ?? 4096
+        intermediateSize = try WeightIOError.inFile(source) { try json.int("intermediate_size") } ?? (mistral ? 14336 : 11008)
+        layerCount = try WeightIOError.inFile(source) { try json.int("num_hidden_layers") } ?? 32
+        headCount = try WeightIOError.inFile(source) { try json.int("num_attention_heads") } ?? 32
+        kvHeadCount = try WeightIOError.inFile(source) { try json.int("num_key_value_heads") } ?? (mistral ? 8 : headCount)
+        headDim = try WeightIOError.inFile(source) { try json.int("head_dim") } ?? (headCount > 0 ? hiddenSize / headCount : 0)
+        vocabularySize = try WeightIOError.inFile(source) { try json.int("vocab_size") } ?? 32000
+        rmsNormEps = Float(try WeightIOError.inFile(source) { try json.double("rms_norm_eps") } ?? 1e-6)
+        let theta = try WeightIOError.inFile(source) { try json.double("rope_theta") } ?? WeightIOError.inFile(source) { try json.double("rope_parameters", "rope_theta") }
         ropeTheta = Float(theta ?? 10000)
-        tieWordEmbeddings = try field { try json.bool("tie_word_embeddings") } ?? false
-        attentionBias = try field { try json.bool("attention_bias") } ?? false
-        mlpBias = try field { try json.bool("mlp_bias") } ?? false
-        let act = try field { try json.string("hidden_act") } ?? "silu"
+        tieWordEmbeddings = try WeightIOError.inFile(source) { try json.bool("tie_word_embeddings") } ?? false
+        attentionBias = try WeightIOError.inFile(source) { try json.bool("attention_bias") } ?? false
+        mlpBias = try WeightIOError.inFile(source) { try json.bool("mlp_bias") } ?? false
+        let act = try WeightIOError.inFile(source) { try json.string("hidden_act") } ?? "silu"
         guard let activation = Activation(huggingFaceName: act) else {
             throw TransformerError.invalidConfig(source: source, field: "hidden_act", reason: "unsupported activation '\(act)'")
         }
         hiddenAct = activation
-        bosTokenID = try field { try json.int("bos_token_id") } ?? 1
+        bosTokenID = try WeightIOError.inFile(source) { try json.int("bos_token_id") } ?? 1
         if let list = json["eos_token_id"]?.arrayValue {
             eosTokenIDs = list.compactMap(\.intValue)
         } else {
-            eosTokenIDs = [try field { try json.int("eos_token_id") } ?? 2]
+            eosTokenIDs = [try WeightIOError.inFile(source) { try json.int("eos_token_id") } ?? 2]
         }
-        maxPositionEmbeddings = try field { try json.int("max_position_embeddings") } ?? (mistral ? 32768 : 2048)
-        declaredDType = try field { try json.string("dtype") } ?? field { try json.string("torch_dtype") }
+        maxPositionEmbeddings = try WeightIOError.inFile(source) { try json.int("max_position_embeddings") } ?? (mistral ? 32768 : 2048)
+        declaredDType = try WeightIOError.inFile(source) { try json.string("dtype") } ?? WeightIOError.inFile(source) { try json.string("torch_dtype") }
         if let scaling = json.value(at: ["rope_scaling"]), scaling != .null {
             throw TransformerError.invalidConfig(source: source, field: "rope_scaling", reason: "RoPE scaling is not supported")
         }
-        if let type = try field({ try json.string("rope_parameters", "rope_type") }), type != "default" {
+        if let type = try WeightIOError.inFile(source, { try json.string("rope_parameters", "rope_type") }), type != "default" {
             throw TransformerError.invalidConfig(source: source, field: "rope_parameters.rope_type", reason: "only 'default' RoPE is supported, found '\(type)'")
         }
         try validate(source: source)
