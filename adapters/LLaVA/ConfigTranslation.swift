@@ -150,6 +150,15 @@ enum ConfigTranslation {
         return flat
     }
 
+    /// The `vision_config` fields of a vision config read off a tower's shapes: the sizes, the
+    /// activation and the layer-norm ε (written as the shortest decimal of the `Float`, `1e-05`).
+    static func visionConfig(_ vision: CLIPVisionConfig) -> Object {
+        ["hidden_size": .int(vision.hiddenSize), "patch_size": .int(vision.patchSize), "image_size": .int(vision.imageSize),
+         "num_hidden_layers": .int(vision.layerCount), "num_attention_heads": .int(vision.headCount),
+         "intermediate_size": .int(vision.intermediateSize), "hidden_act": .string(vision.hiddenAct.rawValue),
+         "layer_norm_eps": .double(Double("\(vision.layerNormEps)")!)]
+    }
+
     /// The `config.json` of a separate CLIP folder holding `vision`.
     static func clipFolder(vision: Object) -> Object {
         var config = vision

@@ -36,7 +36,7 @@ public struct LLaVAConfig: Sendable {
 
     /// Reads `config.json` of `folder`. The original layout's config has no vision config:
     /// `originalVision` supplies it (from the separate CLIP folder, or inferred from the weights).
-    public init(folder: String, originalVision: () throws -> JSON) throws {
+    public init(folder: String, originalVision: () throws -> CLIPVisionConfig) throws {
         let path = folder + "/config.json"
         guard FileManager.default.fileExists(atPath: path) else { throw LLaVAError.missingFile(path: folder, what: "config.json") }
         let json = try JSON.parse(contentsOf: path)
@@ -66,7 +66,7 @@ public struct LLaVAConfig: Sendable {
         } else if let tower = try WeightIOError.inFile(path, { try json.string("mm_vision_tower") }) {
             text = try LlamaConfig(json: json, source: path)
             visionTowerReference = tower
-            vision = try CLIPVisionConfig(json: originalVision(), source: "vision tower of \(folder)")
+            vision = try originalVision()
             imageTokenIndex = nil
             featureLayer = try WeightIOError.inFile(path) { try json.int("mm_vision_select_layer") } ?? -2
             let feature = try WeightIOError.inFile(path) { try json.string("mm_vision_select_feature") } ?? "patch"

@@ -27,7 +27,7 @@ import Tensors
 
         // The converted folder loads like any other checkpoint.
         let model = try LLaVAModel(folder: destination)
-        print("loaded \(model.layout.rawValue) model: \(model.language.layers.count) layers, vocabulary \(model.language.vocabularySize), "
+        print("loaded \(model.checkpoint.layout.rawValue) model: \(model.language.layers.count) layers, vocabulary \(model.language.vocabularySize), "
             + "embeddings stored as \(model.language.embedTokens.dtype.rawValue)")
         if arguments.count < 2 { try FileManager.default.removeItem(atPath: destination) }
     }

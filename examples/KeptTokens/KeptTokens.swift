@@ -23,7 +23,7 @@ import WeightIO
 
         // The prompt with the image features in place, then a PyramidDrop prefill.
         let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: imagePath)
-        let (_, prompt) = try pipeline.prompt(text: try model.defaultTemplate.render("Describe the image."), images: [image])
+        let (_, prompt) = try pipeline.prompt(text: try model.checkpoint.defaultTemplate.render("Describe the image."), images: [image])
         let layers = model.language.decoderLayers
         let wrapper = try PyramidWrapper(layers: layers, schedule: .pyramid(boundaries: (1...3).map { $0 * layers.count / 4 }, lambda: 0.5),
                                          ranker: AttentionRanker.pyramidDrop())
