@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import LLaVA
+import LLaVAConversion
 import LLaVANeXT
 import PyramidDrop
 import Tensors

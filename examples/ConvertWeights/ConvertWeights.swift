@@ -3,6 +3,7 @@
 // (default: the shipped tiny original-layout LLaVA-1.5 → a bf16 llava-hf folder in a temp dir).
 import Foundation
 import LLaVA
+import LLaVAConversion
 import Tensors
 
 @main struct ConvertWeights {

@@ -1,4 +1,5 @@
 import Foundation
+import LLaVA
 import Tensors
 import WeightIO
 
