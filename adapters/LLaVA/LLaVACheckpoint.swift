@@ -18,7 +18,9 @@ public struct LLaVACheckpoint: Sendable {
     public let visionWeights: WeightStore
     /// Where the vision tower's tensors start in `visionWeights` (`vision_tower.vision_model.`, …).
     public let visionPrefix: String
+    /// How the checkpoint names its tensors.
     public let layout: LLaVALayout
+    /// The model's configuration (config.json, with the vision config of the CLIP folder or the tower's shapes).
     public let config: LLaVAConfig
 
     /// Opens a model folder in any supported layout. The original LLaVA-1.5 layout keeps the vision

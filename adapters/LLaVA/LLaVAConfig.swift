@@ -34,6 +34,25 @@ public struct LLaVAConfig: Sendable {
     /// For the original layout: the `mm_vision_tower` entry (a Hub id or a path).
     public var visionTowerReference: String?
 
+    /// A config from its parts; omitted ones take llava-hf's LLaVA-1.5 values (image token 32000,
+    /// the second-to-last tower layer's patch features, a GELU projector with biases, centre crop).
+    public init(text: LlamaConfig, vision: CLIPVisionConfig, imageTokenIndex: Int? = 32000, featureLayer: Int = -2,
+                selection: CLIPVisionEncoder.FeatureSelection = .patches, projectorActivation: Activation = .gelu,
+                projectorBias: Bool = true, aspectMode: AspectMode = .centerCrop, gridPinpoints: [(height: Int, width: Int)] = [],
+                modelType: String = "llava", visionTowerReference: String? = nil) {
+        self.text = text
+        self.vision = vision
+        self.imageTokenIndex = imageTokenIndex
+        self.featureLayer = featureLayer
+        self.selection = selection
+        self.projectorActivation = projectorActivation
+        self.projectorBias = projectorBias
+        self.aspectMode = aspectMode
+        self.gridPinpoints = gridPinpoints
+        self.modelType = modelType
+        self.visionTowerReference = visionTowerReference
+    }
+
     /// Reads `config.json` of `folder`. The original layout's config has no vision config:
     /// `originalVision` supplies it (from the separate CLIP folder, or inferred from the weights).
     public init(folder: String, originalVision: () throws -> CLIPVisionConfig) throws {
