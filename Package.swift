@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "LLaVA", targets: ["LLaVA"]),
         .library(name: "LLaVANeXT", targets: ["LLaVANeXT"]),
+        .library(name: "LLaVAConversion", targets: ["LLaVAConversion"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
@@ -40,10 +41,13 @@ let package = Package(
         .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging"],
                 path: "adapters/LLaVA"),
         .target(name: "LLaVANeXT", dependencies: ["Tensors", "Imaging", "Transformer", "LLaVA"], path: "adapters/LLaVANeXT"),
+        // Checkpoint conversion between the LLaVA layouts, dtypes and shard sizes.
+        .target(name: "LLaVAConversion", dependencies: ["Tensors", "WeightIO", "Transformer", "Tokenizer", "LLaVA"],
+                path: "adapters/LLaVAConversion"),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
-            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT",
+            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT", "LLaVAConversion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -51,7 +55,7 @@ let package = Package(
         .executableTarget(name: "WrapModel", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer"], path: "examples/WrapModel"),
         .executableTarget(name: "KeptTokens", dependencies: ["Imaging", "LLaVA", "LLaVANeXT", "PyramidDrop", "Tokenizer", "Transformer", "WeightIO"],
                           path: "examples/KeptTokens"),
-        .executableTarget(name: "ConvertWeights", dependencies: ["LLaVA", "Tensors"], path: "examples/ConvertWeights"),
+        .executableTarget(name: "ConvertWeights", dependencies: ["LLaVA", "LLaVAConversion", "Tensors"], path: "examples/ConvertWeights"),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["Tensors", "WeightIO", "Transformer"], path: "Tests/TestSupport"),
@@ -59,7 +63,7 @@ let package = Package(
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
-        .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVANeXT", "Imaging", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVAConversion", "LLaVANeXT", "Imaging", "Tokenizer", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "WeightIO"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),

@@ -108,12 +108,7 @@ extension JSONNode {
         do {
             return JSONNode(try JSON.parse(contentsOf: path), file: path)
         } catch let error as WeightIOError {
-            switch error {
-            case let .cannotOpen(_, reason): throw .cannotRead(path: path, reason: reason)
-            case let .invalidJSON(_, reason): throw .invalidJSON(path: path, reason: reason)
-            case let .duplicateKey(_, key): throw .invalidJSON(path: path, reason: "duplicate key '\(key)'")
-            default: throw .invalidJSON(path: path, reason: "\(error)")
-            }
+            throw .reading(error, path: path)
         } catch {
             throw .invalidJSON(path: path, reason: "\(error)")
         }

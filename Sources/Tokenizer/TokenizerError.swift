@@ -49,4 +49,14 @@ extension TokenizerError {
             throw .cannotRead(path: path, reason: "\(error)")
         }
     }
+
+    /// A WeightIO error reading the JSON file `path`, as the `TokenizerError` that names it.
+    static func reading(_ error: WeightIOError, path: String) -> TokenizerError {
+        switch error {
+        case let .cannotOpen(_, reason): return .cannotRead(path: path, reason: reason)
+        case let .invalidJSON(_, reason): return .invalidJSON(path: path, reason: reason)
+        case let .duplicateKey(_, key): return .invalidJSON(path: path, reason: "duplicate key '\(key)'")
+        default: return .invalidJSON(path: path, reason: "\(error)")
+        }
+    }
 }

@@ -11,38 +11,23 @@ import WeightIO
 /// the small sections (normalizer, decoder, …) are converted to `JSON`.
 final class TokenizerFile {
     let path: String
+    /// Owns `root`.
+    private let document: JSONCDocument
     private let root: OpaquePointer
 
     init(path: String) throws(TokenizerError) {
-        var bytes = try TokenizerError.reading(path)
-        guard let tokener = json_tokener_new() else { throw .invalidJSON(path: path, reason: "out of memory") }
-        defer { json_tokener_free(tokener) }
-        json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT) | Int32(JSON_TOKENER_VALIDATE_UTF8))
-        guard bytes.count < Int(Int32.max) else { throw .invalidJSON(path: path, reason: "file larger than 2 GiB") }
-        let length = bytes.count
-        bytes.append(0)
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { json_tokener_parse_ex(tokener, $0.baseAddress, Int32(length)) }
+        let bytes = try TokenizerError.reading(path)
+        do {
+            document = try JSONCDocument(bytes: bytes, source: path)
+        } catch {
+            throw .reading(error, path: path)
         }
-        let status = json_tokener_get_error(tokener)
-        guard status == json_tokener_success, let parsed else {
-            let reason = status == json_tokener_continue ? "unexpected end of input" : String(cString: json_tokener_error_desc(status))
-            throw .invalidJSON(path: path, reason: "\(reason) at byte \(json_tokener_get_parse_end(tokener))")
-        }
-        let end = Int(json_tokener_get_parse_end(tokener))
-        if bytes[end..<length].contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) {
-            json_object_put(parsed)
-            throw .invalidJSON(path: path, reason: "unexpected data after the value at byte \(end)")
-        }
-        guard json_object_get_type(parsed) == json_type_object else {
-            json_object_put(parsed)
+        guard let parsed = document.root, json_object_get_type(parsed) == json_type_object else {
             throw .invalidJSON(path: path, reason: "the top level is not an object")
         }
         self.path = path
         self.root = parsed
     }
-
-    deinit { json_object_put(root) }
 
     /// The top-level member `key` converted to `JSON` (`nil` if absent or `null`).
     func section(_ key: String) -> JSONNode? {

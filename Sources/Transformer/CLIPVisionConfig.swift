@@ -19,23 +19,45 @@ public struct CLIPVisionConfig: Sendable, Equatable {
     /// Patches per image (without the class token).
     public var patchCount: Int { gridSize * gridSize }
 
+    /// A config from its values; omitted ones take the transformers `CLIPVisionConfig` defaults.
+    /// Call `validate(source:)` to check it.
+    public init(hiddenSize: Int = 768, intermediateSize: Int = 3072, layerCount: Int = 12, headCount: Int = 12,
+                imageSize: Int = 224, patchSize: Int = 32, channels: Int = 3, layerNormEps: Float = 1e-5,
+                hiddenAct: Activation = .quickGELU) {
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.imageSize = imageSize
+        self.patchSize = patchSize
+        self.channels = channels
+        self.layerNormEps = layerNormEps
+        self.hiddenAct = hiddenAct
+    }
+
+    /// Reads a config object; `source` names the file for errors.
     public init(json: JSON, source: String) throws {
-        func field<T>(_ read: () throws -> T) throws -> T {
-            do { return try read() } catch let error as WeightIOError { throw WeightIOError.inFile(path: source, underlying: error) }
-        }
-        hiddenSize = try field { try json.int("hidden_size") } ?? 768
-        intermediateSize = try field { try json.int("intermediate_size") } ?? 3072
-        layerCount = try field { try json.int("num_hidden_layers") } ?? 12
-        headCount = try field { try json.int("num_attention_heads") } ?? 12
-        imageSize = try field { try json.int("image_size") } ?? 224
-        patchSize = try field { try json.int("patch_size") } ?? 32
-        channels = try field { try json.int("num_channels") } ?? 3
-        layerNormEps = Float(try field { try json.double("layer_norm_eps") } ?? 1e-5)
-        let act = try field { try json.string("hidden_act") } ?? "quick_gelu"
+        let defaults = CLIPVisionConfig()
+        let hiddenSize = try WeightIOError.inFile(source) { try json.int("hidden_size") } ?? defaults.hiddenSize
+        let intermediateSize = try WeightIOError.inFile(source) { try json.int("intermediate_size") } ?? defaults.intermediateSize
+        let layerCount = try WeightIOError.inFile(source) { try json.int("num_hidden_layers") } ?? defaults.layerCount
+        let headCount = try WeightIOError.inFile(source) { try json.int("num_attention_heads") } ?? defaults.headCount
+        let imageSize = try WeightIOError.inFile(source) { try json.int("image_size") } ?? defaults.imageSize
+        let patchSize = try WeightIOError.inFile(source) { try json.int("patch_size") } ?? defaults.patchSize
+        let channels = try WeightIOError.inFile(source) { try json.int("num_channels") } ?? defaults.channels
+        let layerNormEps = try WeightIOError.inFile(source) { try json.double("layer_norm_eps") }.map(Float.init) ?? defaults.layerNormEps
+        let act = try WeightIOError.inFile(source) { try json.string("hidden_act") } ?? "quick_gelu"
         guard let activation = Activation(huggingFaceName: act) else {
             throw TransformerError.invalidConfig(source: source, field: "hidden_act", reason: "unsupported activation '\(act)'")
         }
-        hiddenAct = activation
+        self.init(hiddenSize: hiddenSize, intermediateSize: intermediateSize, layerCount: layerCount, headCount: headCount,
+                  imageSize: imageSize, patchSize: patchSize, channels: channels, layerNormEps: layerNormEps, hiddenAct: activation)
+        try validate(source: source)
+    }
+
+    /// Checks that the heads divide the hidden size and the patches the image; `source` names
+    /// the config in the error.
+    public func validate(source: String) throws {
         guard headCount > 0, hiddenSize % headCount == 0 else {
             throw TransformerError.invalidConfig(source: source, field: "num_attention_heads", reason: "\(headCount) must divide hidden_size \(hiddenSize)")
         }

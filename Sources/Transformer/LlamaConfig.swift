@@ -30,49 +30,81 @@ public struct LlamaConfig: Sendable, Equatable {
     public var isMistral: Bool { Self.mistralTypes.contains(modelType) }
     private static let mistralTypes: Set<String> = ["mistral", "llava_mistral"]
 
+    /// A config from its values; omitted ones take the transformers defaults of `modelType`
+    /// (`mistral`: FFN 14336, 8 KV heads, 32768 positions; `llama`: FFN 11008, KV heads = heads,
+    /// 2048 positions; head size = hidden / heads). Call `validate(source:)` to check it.
+    public init(modelType: String = "llama", hiddenSize: Int = 4096, intermediateSize: Int? = nil, layerCount: Int = 32,
+                headCount: Int = 32, kvHeadCount: Int? = nil, headDim: Int? = nil, vocabularySize: Int = 32000,
+                rmsNormEps: Float = 1e-6, ropeTheta: Float = 10000, tieWordEmbeddings: Bool = false,
+                attentionBias: Bool = false, mlpBias: Bool = false, hiddenAct: Activation = .silu, bosTokenID: Int? = 1,
+                eosTokenIDs: [Int] = [2], maxPositionEmbeddings: Int? = nil, declaredDType: String? = nil) {
+        let mistral = Self.mistralTypes.contains(modelType)
+        self.modelType = modelType
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize ?? (mistral ? 14336 : 11008)
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.kvHeadCount = kvHeadCount ?? (mistral ? 8 : headCount)
+        self.headDim = headDim ?? (headCount > 0 ? hiddenSize / headCount : 0)
+        self.vocabularySize = vocabularySize
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.attentionBias = attentionBias
+        self.mlpBias = mlpBias
+        self.hiddenAct = hiddenAct
+        self.bosTokenID = bosTokenID
+        self.eosTokenIDs = eosTokenIDs
+        self.maxPositionEmbeddings = maxPositionEmbeddings ?? (mistral ? 32768 : 2048)
+        self.declaredDType = declaredDType
+    }
+
     /// Reads a config object; `source` names the file for errors.
     public init(json: JSON, source: String) throws {
-        func field<T>(_ read: () throws -> T) throws -> T {
-            do { return try read() } catch let error as WeightIOError { throw WeightIOError.inFile(path: source, underlying: error) }
-        }
-        modelType = try field { try json.string("model_type") } ?? "llama"
-        let mistral = Self.mistralTypes.contains(modelType)
-        hiddenSize = try field { try json.int("hidden_size") } ?? 4096
-        intermediateSize = try field { try json.int("intermediate_size") } ?? (mistral ? 14336 : 11008)
-        layerCount = try field { try json.int("num_hidden_layers") } ?? 32
-        headCount = try field { try json.int("num_attention_heads") } ?? 32
-        kvHeadCount = try field { try json.int("num_key_value_heads") } ?? (mistral ? 8 : headCount)
-        headDim = try field { try json.int("head_dim") } ?? (headCount > 0 ? hiddenSize / headCount : 0)
-        vocabularySize = try field { try json.int("vocab_size") } ?? 32000
-        rmsNormEps = Float(try field { try json.double("rms_norm_eps") } ?? 1e-6)
-        let theta = try field { try json.double("rope_theta") } ?? field { try json.double("rope_parameters", "rope_theta") }
-        ropeTheta = Float(theta ?? 10000)
-        tieWordEmbeddings = try field { try json.bool("tie_word_embeddings") } ?? false
-        attentionBias = try field { try json.bool("attention_bias") } ?? false
-        mlpBias = try field { try json.bool("mlp_bias") } ?? false
-        let act = try field { try json.string("hidden_act") } ?? "silu"
+        let modelType = try WeightIOError.inFile(source) { try json.string("model_type") } ?? "llama"
+        let defaults = LlamaConfig(modelType: modelType)
+        let hiddenSize = try WeightIOError.inFile(source) { try json.int("hidden_size") } ?? defaults.hiddenSize
+        let intermediateSize = try WeightIOError.inFile(source) { try json.int("intermediate_size") }
+        let layerCount = try WeightIOError.inFile(source) { try json.int("num_hidden_layers") } ?? defaults.layerCount
+        let headCount = try WeightIOError.inFile(source) { try json.int("num_attention_heads") } ?? defaults.headCount
+        let kvHeadCount = try WeightIOError.inFile(source) { try json.int("num_key_value_heads") }
+        let headDim = try WeightIOError.inFile(source) { try json.int("head_dim") }
+        let vocabularySize = try WeightIOError.inFile(source) { try json.int("vocab_size") } ?? defaults.vocabularySize
+        let rmsNormEps = try WeightIOError.inFile(source) { try json.double("rms_norm_eps") }.map(Float.init) ?? defaults.rmsNormEps
+        let theta = try WeightIOError.inFile(source) { try json.double("rope_theta") } ?? WeightIOError.inFile(source) { try json.double("rope_parameters", "rope_theta") }
+        let tieWordEmbeddings = try WeightIOError.inFile(source) { try json.bool("tie_word_embeddings") } ?? defaults.tieWordEmbeddings
+        let attentionBias = try WeightIOError.inFile(source) { try json.bool("attention_bias") } ?? defaults.attentionBias
+        let mlpBias = try WeightIOError.inFile(source) { try json.bool("mlp_bias") } ?? defaults.mlpBias
+        let act = try WeightIOError.inFile(source) { try json.string("hidden_act") } ?? "silu"
         guard let activation = Activation(huggingFaceName: act) else {
             throw TransformerError.invalidConfig(source: source, field: "hidden_act", reason: "unsupported activation '\(act)'")
         }
-        hiddenAct = activation
-        bosTokenID = try field { try json.int("bos_token_id") } ?? 1
+        let bosTokenID = try WeightIOError.inFile(source) { try json.int("bos_token_id") } ?? defaults.bosTokenID
+        let eosTokenIDs: [Int]
         if let list = json["eos_token_id"]?.arrayValue {
             eosTokenIDs = list.compactMap(\.intValue)
         } else {
-            eosTokenIDs = [try field { try json.int("eos_token_id") } ?? 2]
+            eosTokenIDs = try WeightIOError.inFile(source) { try json.int("eos_token_id") }.map { [$0] } ?? defaults.eosTokenIDs
         }
-        maxPositionEmbeddings = try field { try json.int("max_position_embeddings") } ?? (mistral ? 32768 : 2048)
-        declaredDType = try field { try json.string("dtype") } ?? field { try json.string("torch_dtype") }
+        let maxPositionEmbeddings = try WeightIOError.inFile(source) { try json.int("max_position_embeddings") }
+        let declaredDType = try WeightIOError.inFile(source) { try json.string("dtype") } ?? WeightIOError.inFile(source) { try json.string("torch_dtype") }
         if let scaling = json.value(at: ["rope_scaling"]), scaling != .null {
             throw TransformerError.invalidConfig(source: source, field: "rope_scaling", reason: "RoPE scaling is not supported")
         }
-        if let type = try field({ try json.string("rope_parameters", "rope_type") }), type != "default" {
+        if let type = try WeightIOError.inFile(source, { try json.string("rope_parameters", "rope_type") }), type != "default" {
             throw TransformerError.invalidConfig(source: source, field: "rope_parameters.rope_type", reason: "only 'default' RoPE is supported, found '\(type)'")
         }
+        self.init(modelType: modelType, hiddenSize: hiddenSize, intermediateSize: intermediateSize, layerCount: layerCount,
+                  headCount: headCount, kvHeadCount: kvHeadCount, headDim: headDim, vocabularySize: vocabularySize,
+                  rmsNormEps: rmsNormEps, ropeTheta: theta.map(Float.init) ?? defaults.ropeTheta, tieWordEmbeddings: tieWordEmbeddings,
+                  attentionBias: attentionBias, mlpBias: mlpBias, hiddenAct: activation, bosTokenID: bosTokenID,
+                  eosTokenIDs: eosTokenIDs, maxPositionEmbeddings: maxPositionEmbeddings, declaredDType: declaredDType)
         try validate(source: source)
     }
 
-    private func validate(source: String) throws {
+    /// Checks the sizes fit together (positive, heads divisible by KV heads, an even head size);
+    /// `source` names the config in the error.
+    public func validate(source: String) throws {
         func check(_ ok: Bool, _ field: String, _ reason: String) throws {
             if !ok { throw TransformerError.invalidConfig(source: source, field: field, reason: reason) }
         }

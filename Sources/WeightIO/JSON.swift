@@ -14,32 +14,10 @@ public enum JSON: Sendable, Equatable {
     /// Parses `text`. Duplicate keys in any object are an error (json-c would silently keep the
     /// last one). `source` names where the text came from, for error messages.
     public static func parse(_ text: String, source: String) throws -> JSON {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         try DuplicateKeyScanner.check(bytes, source: source)
-        guard let tokener = json_tokener_new() else { throw WeightIOError.invalidJSON(source: source, reason: "out of memory") }
-        defer { json_tokener_free(tokener) }
-        json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT) | Int32(JSON_TOKENER_VALIDATE_UTF8))
-        bytes.append(0)
-        // The length passed includes the terminating NUL: json-c needs to see a character after a
-        // top-level number or literal (`123`, `true`) to know it has ended, and otherwise reports
-        // "continue" (unexpected end of input) for such documents.
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                json_tokener_parse_ex(tokener, chars.baseAddress, Int32(buffer.count))
-            }
-        }
-        let status = json_tokener_get_error(tokener)
-        guard status == json_tokener_success else {
-            let reason = status == json_tokener_continue ? "unexpected end of input" : String(cString: json_tokener_error_desc(status))
-            throw WeightIOError.invalidJSON(source: source, reason: "\(reason) at byte \(json_tokener_get_parse_end(tokener))")
-        }
-        defer { json_object_put(parsed) }
-        let end = Int(json_tokener_get_parse_end(tokener))
-        if let junk = bytes[end..<(bytes.count - 1)].first(where: { !isJSONWhitespace($0) }) {
-            let shown = (0x21...0x7E).contains(junk) ? "'\(String(UnicodeScalar(junk)))'" : "byte 0x" + String(junk, radix: 16)
-            throw WeightIOError.invalidJSON(source: source, reason: "unexpected \(shown) after the value at byte \(end)")
-        }
-        return convert(parsed)
+        let document = try JSONCDocument(bytes: bytes, source: source)
+        return withExtendedLifetime(document) { JSON(jsonC: document.root) }
     }
 
     /// Parses a JSON file.
@@ -51,7 +29,7 @@ public enum JSON: Sendable, Equatable {
         return try parse(text, source: path)
     }
 
-    /// The value of a json-c object (`nil` is null), for code that parses with json-c directly.
+    /// The value of a json-c object (`nil` is null), for code that reads a `JSONCDocument` directly.
     public init(jsonC object: OpaquePointer?) {
         self = Self.convert(object)
     }

@@ -76,3 +76,11 @@ public indirect enum WeightIOError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension WeightIOError {
+    /// The result of `read`, with a `WeightIOError` it throws wrapped in `.inFile(path:underlying:)`
+    /// so that a field error (`text_config.hidden_size: expected an integer`) names its file.
+    public static func inFile<T>(_ path: String, _ read: () throws -> T) rethrows -> T {
+        do { return try read() } catch let error as WeightIOError { throw WeightIOError.inFile(path: path, underlying: error) }
+    }
+}

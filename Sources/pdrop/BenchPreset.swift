@@ -1,6 +1,5 @@
 import ArgumentParser
 import Transformer
-import WeightIO
 
 /// Model shapes `pdrop bench` can synthesise: the exact text-model shapes of the published
 /// checkpoints, and a tiny one for quick checks.
@@ -12,21 +11,19 @@ enum BenchPreset: String, ExpressibleByArgument, CaseIterable {
 
     /// The text model's config.
     func config() throws -> LlamaConfig {
-        let json: JSON
+        let config: LlamaConfig
         switch self {
         case .llava15, .nextVicuna:
-            json = .object(["model_type": .string("llama"), "hidden_size": .int(4096), "intermediate_size": .int(11008),
-                            "num_hidden_layers": .int(32), "num_attention_heads": .int(32), "num_key_value_heads": .int(32),
-                            "vocab_size": .int(32064), "rms_norm_eps": .double(1e-5)])
+            config = LlamaConfig(modelType: "llama", hiddenSize: 4096, intermediateSize: 11008, layerCount: 32, headCount: 32,
+                                 kvHeadCount: 32, vocabularySize: 32064, rmsNormEps: 1e-5)
         case .nextMistral:
-            json = .object(["model_type": .string("mistral"), "hidden_size": .int(4096), "intermediate_size": .int(14336),
-                            "num_hidden_layers": .int(32), "num_attention_heads": .int(32), "num_key_value_heads": .int(8),
-                            "vocab_size": .int(32064), "rms_norm_eps": .double(1e-5), "rope_theta": .double(1e6)])
+            config = LlamaConfig(modelType: "mistral", hiddenSize: 4096, intermediateSize: 14336, layerCount: 32, headCount: 32,
+                                 kvHeadCount: 8, vocabularySize: 32064, rmsNormEps: 1e-5, ropeTheta: 1e6)
         case .tiny:
-            json = .object(["model_type": .string("llama"), "hidden_size": .int(64), "intermediate_size": .int(128),
-                            "num_hidden_layers": .int(8), "num_attention_heads": .int(4), "vocab_size": .int(512)])
+            config = LlamaConfig(modelType: "llama", hiddenSize: 64, intermediateSize: 128, layerCount: 8, headCount: 4, vocabularySize: 512)
         }
-        return try LlamaConfig(json: json, source: "preset \(rawValue)")
+        try config.validate(source: "preset \(rawValue)")
+        return config
     }
 
     /// Image tokens of the preset's typical prompt (576 for LLaVA-1.5, 2880 for a 2×2 NeXT grid).

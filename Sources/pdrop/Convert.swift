@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LLaVA
+import LLaVAConversion
 import Tensors
 
 /// `pdrop convert`: a LLaVA checkpoint folder to another layout, dtype or shard size.

@@ -16,6 +16,6 @@ enum ModelLoading {
     /// How images are decoded for this checkpoint: llava-hf processors (transformers 5) composite
     /// transparency onto white; the original repository's `convert("RGB")` drops alpha.
     static func imageDecoder(for model: LLaVAModel) -> ImageDecoder {
-        ImageDecoder(alpha: model.layout == .original ? .drop : .compositeOnWhite)
+        ImageDecoder(alpha: model.checkpoint.layout == .original ? .drop : .compositeOnWhite)
     }
 }

@@ -94,7 +94,7 @@ struct Run: ParsableCommand {
         let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower)
         let llava = pipeline.model
         let picture = try ModelLoading.imageDecoder(for: llava).decode(contentsOf: image)
-        let chosen = template == "auto" ? llava.defaultTemplate : try PromptTemplate(name: template)
+        let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)
         let visionStart = Date()
         let (ids, state) = try pipeline.prompt(text: try chosen.render(prompt), images: [picture])
         let visionSeconds = Date().timeIntervalSince(visionStart)

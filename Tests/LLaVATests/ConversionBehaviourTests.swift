@@ -1,5 +1,6 @@
 import Foundation
 import LLaVA
+import LLaVAConversion
 import Tensors
 import TestSupport
 import Testing

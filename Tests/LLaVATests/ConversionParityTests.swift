@@ -1,5 +1,6 @@
 import Foundation
 import LLaVA
+import LLaVAConversion
 import Tensors
 import TestSupport
 import Testing
@@ -26,9 +27,9 @@ import WeightIO
         let report = try Conversion.run(Conversion.llava + "/" + source, into: scratch, "out", layout: target)
         let expected = try SafeTensorsFile(path: Conversion.llava + "/expected.safetensors")
         let (ids, logits, model) = try Conversion.prefill(folder: report.destination, image: Conversion.llava + "/sample.png")
-        #expect(model.layout == target)
+        #expect(model.checkpoint.layout == target)
         if target == .original {
-            #expect(model.visionFolder == report.destination + "/vision_tower")
+            #expect(model.checkpoint.visionFolder == report.destination + "/vision_tower")
             #expect(model.config.aspectMode == .padToSquare)
             #expect(ids == (try expected.tensor("original_ids_marked").integers))
             #expect(maxAbsDiff(logits, try expected.tensor("original_logits_last").floats) <= 1e-4)
@@ -149,7 +150,7 @@ import WeightIO
         let expected = try SafeTensorsFile(path: Conversion.next + "/expected.safetensors")
         let template: PromptTemplate = source.kind == "mistral" ? .mistralInstruct : .llavaV1
         let (_, logits, model) = try Conversion.prefill(folder: report.destination, image: Conversion.next + "/wide.png", template: template)
-        #expect(model.layout == target && model.config.aspectMode == .anyres)
+        #expect(model.checkpoint.layout == target && model.config.aspectMode == .anyres)
         #expect(model.config.gridPinpoints.map { [$0.height, $0.width] } == [[56, 112], [112, 56], [112, 112], [168, 56], [56, 168]])
         let reference = try expected.tensor("\(source.kind)_wide_logits").floats
         let compared = min(logits.count, Self.realVocabulary)

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import LLaVA
+import LLaVAConversion
 import LLaVANeXT
 import PyramidDrop
 import Tensors
@@ -31,8 +32,8 @@ enum Conversion {
         let model = try LLaVAModel(folder: folder)
         let encoder: any ImageEncoder = model.config.aspectMode == .anyres ? try AnyResEncoder(model: model) : try SingleCropEncoder(model: model)
         let pipeline = LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: folder), encoder: encoder)
-        let picture = try ImageDecoder(alpha: model.layout == .original ? .drop : .compositeOnWhite).decode(contentsOf: image)
-        let text = try (template ?? model.defaultTemplate).render(question)
+        let picture = try ImageDecoder(alpha: model.checkpoint.layout == .original ? .drop : .compositeOnWhite).decode(contentsOf: image)
+        let text = try (template ?? model.checkpoint.defaultTemplate).render(question)
         let (ids, state) = try pipeline.prompt(text: text, images: [picture])
         let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
         let result = try Generator(model: model.language, wrapper: wrapper)

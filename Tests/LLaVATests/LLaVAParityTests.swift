@@ -25,7 +25,7 @@ import WeightIO
     @Test(arguments: [("tiny-llava-hf", LLaVALayout.huggingFace), ("tiny-llava-hf-v5", .huggingFace), ("tiny-llava-hf-new", .huggingFaceNew)])
     func huggingFaceLayouts(name: String, layout: LLaVALayout) throws {
         let model = try LLaVAModel(folder: Self.folder + "/" + name)
-        #expect(model.layout == layout)
+        #expect(model.checkpoint.layout == layout)
         let expected = try Self.expected()
         let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
         let result = try Self.run(model, ids: try expected.tensor("input_ids").integers,
@@ -60,7 +60,7 @@ import WeightIO
     /// marker prompts, pad-to-square preprocessing): logits ≤ 1e-4.
     @Test func originalLayout() throws {
         let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-original")
-        #expect(model.layout == .original)
+        #expect(model.checkpoint.layout == .original)
         #expect(model.config.aspectMode == .padToSquare)
         let expected = try Self.expected()
         let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())

@@ -20,7 +20,7 @@ import WeightIO
 
     static func pipeline(_ folderName: String) throws -> LLaVAPipeline {
         let model = try LLaVAModel(folder: folder + "/" + folderName)
-        return LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: model.folder), encoder: try AnyResEncoder(model: model))
+        return LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: model.checkpoint.folder), encoder: try AnyResEncoder(model: model))
     }
 
     /// Token counts equal; prefill logits ≤ 1e-4 with no drops; 16 greedy tokens identical; with
@@ -36,7 +36,7 @@ import WeightIO
         let tokens = try expected.tensor(key + "image_tokens").integers[0]
         #expect(encoder.tokenCount(for: image.size) == tokens)
 
-        let text = try pipeline.model.defaultTemplate.render("What is shown in this picture?")
+        let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
         let (ids, state) = try pipeline.prompt(text: text, images: [image])
         let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: pipeline.model.config.imageTokenIndex!, count: tokens) : [$0] }
         #expect(expanded == (try expected.tensor(key + "input_ids").integers))
@@ -62,7 +62,7 @@ import WeightIO
     @Test(arguments: images)
     func originalLayout(image name: String) throws {
         let pipeline = try Self.pipeline("tiny-next-original")
-        #expect(pipeline.model.layout == .original)
+        #expect(pipeline.model.checkpoint.layout == .original)
         let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
         let image = try ImageDecoder(alpha: .drop).decode(contentsOf: Self.folder + "/\(name).png")
         let text = try PromptTemplate.llavaV1.render("What is shown in this picture?")

@@ -17,7 +17,7 @@ import WeightIO
 
     static func pipeline(_ name: String) throws -> LLaVAPipeline {
         let model = try LLaVAModel(folder: folder + "/" + name)
-        return LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: model.folder), encoder: try SingleCropEncoder(model: model))
+        return LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: model.checkpoint.folder), encoder: try SingleCropEncoder(model: model))
     }
 
     @Test(arguments: ["tiny-llava-hf", "tiny-llava-hf-new"])
@@ -26,10 +26,10 @@ import WeightIO
         let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
         let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: Self.folder + "/sample.png")
         // The preprocessed pixels are the processor's.
-        let pixels = try pipeline.model.clipPreprocessor().pixelValues(image)
+        let pixels = try pipeline.model.checkpoint.clipPreprocessor().pixelValues(image)
         #expect(maxAbsDiff(pixels.floats, try expected.tensor("pixel_values").floats) <= 1e-6)
         // The prompt ids, with the image slot expanded, are the processor's.
-        let text = try pipeline.model.defaultTemplate.render("What is shown in this picture?")
+        let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
         let (ids, state) = try pipeline.prompt(text: text, images: [image])
         let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: pipeline.model.config.imageTokenIndex!, count: 64) : [$0] }
         #expect(expanded == (try expected.tensor("input_ids").integers))
@@ -47,10 +47,10 @@ import WeightIO
         let pipeline = try Self.pipeline("tiny-llava-original")
         let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")
         let image = try ImageDecoder(alpha: .drop).decode(contentsOf: Self.folder + "/sample.png")
-        let pixels = try pipeline.model.clipPreprocessor().pixelValues(image)
+        let pixels = try pipeline.model.checkpoint.clipPreprocessor().pixelValues(image)
         #expect(maxAbsDiff(pixels.floats, try expected.tensor("original_pixel_values").floats) <= 1e-6)
-        #expect(pipeline.model.defaultTemplate == .llavaV1)
-        let text = try pipeline.model.defaultTemplate.render("What is shown in this picture?")
+        #expect(pipeline.model.checkpoint.defaultTemplate == .llavaV1)
+        let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
         let (ids, state) = try pipeline.prompt(text: text, images: [image])
         #expect(ids == (try expected.tensor("original_ids_marked").integers))
         let wrapper = try PyramidWrapper(model: pipeline.model.language, policy: KeepAllPolicy())
@@ -70,7 +70,7 @@ import WeightIO
         }
         try FileBytes.writeAtomically(Array(#"{"size": 98, "crop_size": 84, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}"#.utf8),
                                       to: scratch.path("preprocessor_config.json"))
-        let preprocessor = try LLaVAModel(folder: scratch.path).clipPreprocessor()
+        let preprocessor = try LLaVACheckpoint(folder: scratch.path).clipPreprocessor()
         #expect(preprocessor.shortestEdge == 98)
         #expect(preprocessor.cropSize == ImageSize(width: 84, height: 84))
         #expect(preprocessor.mean == [0.5, 0.5, 0.5])

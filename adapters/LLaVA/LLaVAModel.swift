@@ -1,88 +1,38 @@
-import Foundation
 import PyramidDrop
 import Tensors
 import Transformer
-import WeightIO
 
-/// A LLaVA model assembled from a checkpoint folder: CLIP vision tower, projector and LLaMA-family
+/// A LLaVA model assembled from a `LLaVACheckpoint`: CLIP vision tower, projector and LLaMA-family
 /// language model. It exposes the language model's decoder layers to `PyramidWrapper` and builds
 /// the prompt `TokenState` with image features scattered into the image slots.
 public struct LLaVAModel: Sendable {
     /// Marker for an image slot in token ids before expansion (the original repository's −200).
     public static let imageMarker = -200
 
-    public let folder: String
-    /// The separate CLIP folder of an original LLaVA-1.5 checkpoint, if one was used.
-    public let visionFolder: String?
-    /// The checkpoint's tensors (adapters read extra ones, such as `image_newline`, from here).
-    public let weights: WeightStore
-    public let layout: LLaVALayout
-    public let config: LLaVAConfig
+    /// The checkpoint the model was built from (folder, layout, weights, config).
+    public let checkpoint: LLaVACheckpoint
     public let vision: CLIPVisionEncoder
     public let projector: MLPProjector
     public let language: LlamaModel
 
-    /// Loads a model folder in any supported layout. The original LLaVA-1.5 layout keeps the vision
-    /// tower in a separate CLIP folder: `visionTower`, or else `mm_vision_tower` when that names an
-    /// existing local folder (absolute, or relative to `folder`).
-    public init(folder: String, visionTower: String? = nil) throws {
-        self.folder = folder
-        let store = try WeightStore(path: folder)
-        layout = try LLaVALayout.detect(store)
-        var visionStore = store
-        var prefix = layout.visionPrefix(in: store, separateFolder: false)
-        if prefix == nil, layout == .original {
-            guard let tower = try visionTower ?? Self.localVisionTower(folder: folder) else {
-                let name = try JSON.parse(contentsOf: folder + "/config.json")["mm_vision_tower"]?.stringValue ?? "?"
-                throw LLaVAError.missingFile(path: folder, what: "the CLIP vision tower '\(name)' (pass --vision-tower DIR)")
-            }
-            visionFolder = tower
-            visionStore = try WeightStore(path: tower)
-            prefix = layout.visionPrefix(in: visionStore, separateFolder: true)
-        } else {
-            visionFolder = nil
-        }
-        guard let prefix else {
-            throw LLaVAError.unknownLayout(path: visionFolder ?? folder, hint: "no CLIP vision tower tensors (…embeddings.patch_embedding.weight)")
-        }
-        config = try LLaVAConfig(folder: folder) { [visionFolder] in
-            if let visionFolder, FileManager.default.fileExists(atPath: visionFolder + "/config.json") {
-                let clip = try JSON.parse(contentsOf: visionFolder + "/config.json")
-                return clip["vision_config"] ?? clip
-            }
-            return try Self.inferVisionConfig(visionStore, prefix: prefix)
-        }
-        vision = try CLIPVisionEncoder(visionStore, prefix: prefix, config: config.vision,
+    /// The checkpoint's configuration.
+    public var config: LLaVAConfig { checkpoint.config }
+
+    /// Builds the vision tower, projector and language model of `checkpoint`.
+    public init(checkpoint: LLaVACheckpoint) throws {
+        self.checkpoint = checkpoint
+        let config = checkpoint.config, layout = checkpoint.layout
+        vision = try CLIPVisionEncoder(checkpoint.visionWeights, prefix: checkpoint.visionPrefix, config: config.vision,
                                        featureLayer: config.featureLayer, selection: config.selection)
-        projector = try MLPProjector(store, first: layout.projector.first, second: layout.projector.second,
+        projector = try MLPProjector(checkpoint.weights, first: layout.projector.first, second: layout.projector.second,
                                      visionHidden: config.vision.hiddenSize, textHidden: config.text.hiddenSize,
                                      bias: config.projectorBias, activation: config.projectorActivation)
-        language = try LlamaModel(store, config: config.text, names: layout.languageModel)
-        weights = store
+        language = try LlamaModel(checkpoint.weights, config: config.text, names: layout.languageModel)
     }
 
-    /// A CLIP vision config read off the tower's tensor shapes (original LLaVA-NeXT checkpoints
-    /// carry the tower but not its config): hidden size, patch size, image size, layer count and
-    /// FFN size from the shapes; heads at OpenAI CLIP's head size of 64.
-    static func inferVisionConfig(_ store: WeightStore, prefix: String) throws -> JSON {
-        func shape(_ name: String) throws -> [Int] {
-            guard let entry = store.entry(prefix + name) else { throw WeightIOError.missingTensor(name: prefix + name, source: store.path) }
-            return entry.shape
-        }
-        let patch = try shape("embeddings.patch_embedding.weight")          // [D, 3, P, P]
-        let positions = try shape("embeddings.position_embedding.weight")[0]  // patches + 1
-        let side = Int(Double(positions - 1).squareRoot().rounded())
-        let layers = (0...).first { !store.contains(prefix + "encoder.layers.\($0).layer_norm1.weight") }!
-        return .object(["hidden_size": .int(patch[0]), "patch_size": .int(patch[3]), "image_size": .int(side * patch[3]),
-                        "num_hidden_layers": .int(layers), "num_attention_heads": .int(max(1, patch[0] / 64)),
-                        "intermediate_size": .int(try shape("encoder.layers.0.mlp.fc1.weight")[0])])
-    }
-
-    /// `mm_vision_tower` from config.json, if it names a local folder.
-    static func localVisionTower(folder: String) throws -> String? {
-        guard let tower = try JSON.parse(contentsOf: folder + "/config.json")["mm_vision_tower"]?.stringValue else { return nil }
-        let candidates = tower.hasPrefix("/") ? [tower] : [folder + "/" + tower, tower]
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/config.json") }
+    /// Loads a model folder in any supported layout (see `LLaVACheckpoint.init(folder:visionTower:)`).
+    public init(folder: String, visionTower: String? = nil) throws {
+        try self.init(checkpoint: LLaVACheckpoint(folder: folder, visionTower: visionTower))
     }
 
     /// Image-token count of one square tower input (576 for LLaVA-1.5).

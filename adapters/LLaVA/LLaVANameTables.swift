@@ -1,5 +1,5 @@
 /// The tensor-name table of each LLaVA layout (see `TensorNameMap` for the canonical names).
-/// These tables are the converter's only knowledge of key names.
+/// These tables are the runtime's and the converter's only knowledge of key names.
 extension LLaVALayout {
     /// This layout's table.
     public var names: TensorNameMap {
@@ -46,11 +46,5 @@ extension TensorNameMap {
         Rule("vision_tower.", "model.vision_tower.vision_tower.vision_model."),
         Rule(nil, "model.vision_tower."),
         Rule("image_newline", "model.image_newline"),
-    ])
-
-    /// A separate CLIP folder (openai/clip-vit-large-patch14-336, or a `CLIPVisionModel`): only
-    /// the vision model; the text tower and projections of a full CLIP checkpoint are not LLaVA's.
-    public static let clipFolder = TensorNameMap([
-        Rule("vision_tower.", "vision_model."),
     ])
 }

@@ -16,7 +16,7 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
     /// The image placeholder.
     public static let imagePlaceholder = "<image>"
 
-    /// Parses a template name (`auto` is resolved by `LLaVAModel.defaultTemplate`).
+    /// Parses a template name (`auto` is resolved by `LLaVACheckpoint.defaultTemplate`).
     public init(name: String) throws {
         guard let template = PromptTemplate(rawValue: name) else { throw LLaVAError.unknownTemplate(name) }
         self = template
@@ -43,7 +43,7 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
     }
 }
 
-extension LLaVAModel {
+extension LLaVACheckpoint {
     /// The template a checkpoint expects: Mistral text models use `mistral_instruct`; otherwise
     /// llava-hf layouts use `llava-hf` for LLaVA-1.5 and `llava_v1` for LLaVA-NeXT, and the original
     /// layout uses `llava_v1`.

@@ -81,10 +81,4 @@ public struct TensorNameMap: Sendable {
         guard let rule = best?.rule, let key = rule.canonical else { return nil }
         return rule.isPrefix ? rule.stored + canonical.dropFirst(key.count) : rule.stored
     }
-
-    /// Buffers that are not weights and are never converted: RoPE's `inv_freq` (recomputed from
-    /// the config) and CLIP's `position_ids` (an arange; non-persistent in current transformers).
-    public static func isDroppedBuffer(_ name: String) -> Bool {
-        name.hasSuffix(".rotary_emb.inv_freq") || name.hasSuffix("embeddings.position_ids")
-    }
 }

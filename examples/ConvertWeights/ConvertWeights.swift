@@ -3,6 +3,7 @@
 // (default: the shipped tiny original-layout LLaVA-1.5 → a bf16 llava-hf folder in a temp dir).
 import Foundation
 import LLaVA
+import LLaVAConversion
 import Tensors
 
 @main struct ConvertWeights {
@@ -27,7 +28,7 @@ import Tensors
 
         // The converted folder loads like any other checkpoint.
         let model = try LLaVAModel(folder: destination)
-        print("loaded \(model.layout.rawValue) model: \(model.language.layers.count) layers, vocabulary \(model.language.vocabularySize), "
+        print("loaded \(model.checkpoint.layout.rawValue) model: \(model.language.layers.count) layers, vocabulary \(model.language.vocabularySize), "
             + "embeddings stored as \(model.language.embedTokens.dtype.rawValue)")
         if arguments.count < 2 { try FileManager.default.removeItem(atPath: destination) }
     }

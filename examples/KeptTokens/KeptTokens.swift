@@ -23,7 +23,7 @@ import WeightIO
 
         // The prompt with the image features in place, then a PyramidDrop prefill.
         let image = try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: imagePath)
-        let (_, prompt) = try pipeline.prompt(text: try model.defaultTemplate.render("Describe the image."), images: [image])
+        let (_, prompt) = try pipeline.prompt(text: try model.checkpoint.defaultTemplate.render("Describe the image."), images: [image])
         let policy = try PyramidDropPolicy(boundaries: PyramidDropPolicy.quarterPoints(layerCount: model.language.layers.count), lambda: 0.5)
         let wrapper = try PyramidWrapper(model: model.language, policy: policy)
         var caches = wrapper.makeCaches()

@@ -14,6 +14,9 @@ enum ConfigTranslation {
             || ["architectures", "model_type", "use_mm_proj", "vision_tower", "transformers_version", "pad_token_id"].contains(key)
     }
 
+    /// The original `mm_vision_select_feature` of each llava-hf `vision_feature_select_strategy`.
+    private static let featureStrategies: [(feature: String, strategy: String)] = [("patch", "default"), ("cls_patch", "full")]
+
     /// Pinpoint pairs with their two numbers swapped ((w, h) ⇄ [h, w]).
     static func swappedPinpoints(_ value: JSON, path: String) throws -> JSON {
         guard let list = value.arrayValue else {
@@ -66,11 +69,8 @@ enum ConfigTranslation {
             throw ConversionError.unsupportedConfig(path: path, field: "mm_projector_type", reason: "'\(projector)' is not supported (only mlp2x_gelu)")
         }
         let feature = try string(flat, "mm_vision_select_feature", path: path) ?? "patch"
-        let strategy: String
-        switch feature {
-        case "patch": strategy = "default"
-        case "cls_patch": strategy = "full"
-        default: throw ConversionError.unsupportedConfig(path: path, field: "mm_vision_select_feature", reason: "'\(feature)' is not 'patch' or 'cls_patch'")
+        guard let strategy = featureStrategies.first(where: { $0.feature == feature })?.strategy else {
+            throw ConversionError.unsupportedConfig(path: path, field: "mm_vision_select_feature", reason: "'\(feature)' is not 'patch' or 'cls_patch'")
         }
         var vision = vision
         vision["model_type"] = vision["model_type"] ?? .string("clip_vision_model")
@@ -124,11 +124,8 @@ enum ConfigTranslation {
             throw ConversionError.unsupportedConfig(path: path, field: "vision_feature_layer", reason: "a list of layers has no original equivalent")
         }
         let strategy = try string(root, "vision_feature_select_strategy", path: path) ?? "default"
-        let feature: String
-        switch strategy {
-        case "default": feature = "patch"
-        case "full": feature = "cls_patch"
-        default: throw ConversionError.unsupportedConfig(path: path, field: "vision_feature_select_strategy", reason: "'\(strategy)' is not 'default' or 'full'")
+        guard let feature = featureStrategies.first(where: { $0.strategy == strategy })?.feature else {
+            throw ConversionError.unsupportedConfig(path: path, field: "vision_feature_select_strategy", reason: "'\(strategy)' is not 'default' or 'full'")
         }
         flat["mm_vision_tower"] = .string(visionTower)
         flat["mm_hidden_size"] = .int(try int(vision, "hidden_size", path: path) ?? 1024)
@@ -148,6 +145,15 @@ enum ConfigTranslation {
             flat[key] = root[key]
         }
         return flat
+    }
+
+    /// The `vision_config` fields of a vision config read off a tower's shapes: the sizes, the
+    /// activation and the layer-norm ε (written as the shortest decimal of the `Float`, `1e-05`).
+    static func visionConfig(_ vision: CLIPVisionConfig) -> Object {
+        ["hidden_size": .int(vision.hiddenSize), "patch_size": .int(vision.patchSize), "image_size": .int(vision.imageSize),
+         "num_hidden_layers": .int(vision.layerCount), "num_attention_heads": .int(vision.headCount),
+         "intermediate_size": .int(vision.intermediateSize), "hidden_act": .string(vision.hiddenAct.rawValue),
+         "layer_norm_eps": .double(Double("\(vision.layerNormEps)")!)]
     }
 
     /// The `config.json` of a separate CLIP folder holding `vision`.

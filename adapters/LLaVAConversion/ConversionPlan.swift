@@ -1,3 +1,4 @@
+import LLaVA
 import Tensors
 
 /// What a conversion asks for.
@@ -11,7 +12,7 @@ public struct ConversionOptions: Sendable {
     /// The largest shard (tensor bytes); a tensor larger than this gets a shard of its own.
     public var maxShardSize: ShardSize
     /// The separate CLIP folder of an original LLaVA-1.5 checkpoint (else `mm_vision_tower` when it
-    /// names a local folder, as `LLaVAModel` resolves it).
+    /// names a local folder, as `LLaVACheckpoint.localVisionTower(folder:)` resolves it).
     public var visionTower: String?
     /// Replace an existing destination (only once the new folder is complete).
     public var overwrite: Bool

@@ -19,7 +19,7 @@ import WeightIO
 ///   `<image>`/`<pad>`, which leave the tokenizer files; a flat config with `mm_*` fields is
 ///   written. LLaVA-NeXT keeps its tower inside (`model.vision_tower.vision_tower.vision_model.`);
 ///   LLaVA-1.5 gets a CLIP folder `vision_tower/` inside the destination, named by
-///   `mm_vision_tower` (resolved relative to the model folder, as `LLaVAModel` does).
+///   `mm_vision_tower` (resolved relative to the model folder, as `LLaVACheckpoint` does).
 /// - Everything is written to a hidden folder beside the destination and renamed into place only
 ///   when complete; the source is only read.
 public struct LLaVAConverter: Sendable {

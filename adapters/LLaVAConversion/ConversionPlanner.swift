@@ -1,4 +1,5 @@
 import Foundation
+import LLaVA
 import Tensors
 import WeightIO
 
@@ -61,7 +62,7 @@ struct ConversionPlanner {
             guard layout == .original else {
                 throw LLaVAError.unknownLayout(path: source, hint: "no CLIP vision tower tensors (…embeddings.patch_embedding.weight)")
             }
-            visionFolder = try options.visionTower ?? LLaVAModel.localVisionTower(folder: source)
+            visionFolder = try options.visionTower ?? LLaVACheckpoint.localVisionTower(folder: source)
             if let visionFolder {
                 try collect(try WeightStore(path: visionFolder), .clipFolder, layoutName: "CLIP", skipUnknown: true)
                 guard origins[Self.patchEmbedding] != nil else {
@@ -126,10 +127,7 @@ struct ConversionPlanner {
             visionConfig = (clip["vision_config"] ?? clip).objectValue ?? [:]
         } else if let tower = origins[Self.patchEmbedding] {
             let prefix = String(tower.name.dropLast("embeddings.patch_embedding.weight".count))
-            var inferred = try LLaVAModel.inferVisionConfig(tower.store, prefix: prefix).objectValue ?? [:]
-            inferred["hidden_act"] = .string("quick_gelu")
-            inferred["layer_norm_eps"] = .double(1e-5)
-            visionConfig = inferred
+            visionConfig = ConfigTranslation.visionConfig(try LLaVACheckpoint.inferVisionConfig(tower.store, prefix: prefix))
         } else {
             visionConfig = [:]
         }

@@ -1,0 +1,32 @@
+import Foundation
+import Imaging
+import WeightIO
+
+extension LLaVACheckpoint {
+    /// The CLIP preprocessing of this checkpoint: `preprocessor_config.json` of the model folder (or
+    /// of the separate vision-tower folder) when present — `size.shortest_edge`, `crop_size`,
+    /// `image_mean`, `image_std`, `rescale_factor` — else the tower's image size with CLIP's
+    /// constants. The original layout's `image_aspect_ratio "pad"` pads to a square of
+    /// `int(255 · mean)` first.
+    public func clipPreprocessor() throws -> CLIPPreprocessor {
+        let side = config.vision.imageSize
+        let candidates = [folder, visionFolder].compactMap { $0 }.map { $0 + "/preprocessor_config.json" }
+        let json = try candidates.first { FileManager.default.fileExists(atPath: $0) }.map { try JSON.parse(contentsOf: $0) } ?? .object([:])
+        func number(_ path: String...) -> Int? { json.value(at: path)?.intValue }
+        // Newer files nest sizes ({"shortest_edge": 336}, {"height": 336, "width": 336}); older CLIP
+        // files give plain integers.
+        let shortest = number("size", "shortest_edge") ?? number("size", "height") ?? number("size") ?? side
+        let crop = ImageSize(width: number("crop_size", "width") ?? number("crop_size") ?? side,
+                             height: number("crop_size", "height") ?? number("crop_size") ?? side)
+        let mean = json["image_mean"]?.arrayValue?.compactMap(\.doubleValue) ?? CLIPPreprocessor.clipMean
+        let std = json["image_std"]?.arrayValue?.compactMap(\.doubleValue) ?? CLIPPreprocessor.clipStd
+        let rescale = json["rescale_factor"]?.doubleValue ?? 1.0 / 255.0
+        let pad = config.aspectMode == .padToSquare
+            ? RGB(UInt8(mean[0] * 255), UInt8(mean[1] * 255), UInt8(mean[2] * 255)) : nil
+        do {
+            return try CLIPPreprocessor(shortestEdge: shortest, cropSize: crop, mean: mean, std: std, rescaleFactor: rescale, padColor: pad)
+        } catch {
+            throw LLaVAError.invalidConfig(path: candidates.first ?? folder, reason: "\(error)")
+        }
+    }
+}
