@@ -50,16 +50,19 @@ public struct ImageSelection: Sendable {
     public var features: Tensor
     /// Per row: the index of the original image token, or `nil` for a merged token.
     public var sources: [Int?]
+    /// The image's token count before the selection.
+    public var originalCount: Int
 
-    public init(features: Tensor, sources: [Int?]) {
+    public init(features: Tensor, sources: [Int?], originalCount: Int) {
         precondition(features.rank == 2 && features.shape[0] == sources.count,
                      "ImageSelection: features \(features.shape) for \(sources.count) sources")
         self.features = features
         self.sources = sources
+        self.originalCount = originalCount
     }
 
     /// Every token of `image`, unchanged.
     public static func all(_ image: ImageTokens) -> ImageSelection {
-        ImageSelection(features: image.features, sources: Array(0..<image.count))
+        ImageSelection(features: image.features, sources: Array(0..<image.count), originalCount: image.count)
     }
 }

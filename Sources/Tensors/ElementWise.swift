@@ -20,6 +20,19 @@ extension Tensor {
         }
     }
 
+    /// The rows of `parts` (each `[rows, width]`) one after another: `[Σ rows, width]`.
+    public init(concatenatingRows parts: [Tensor], width: Int) {
+        precondition(parts.allSatisfy { $0.rank == 2 && $0.shape[1] == width }, "concatenatingRows: parts \(parts.map(\.shape)), width \(width)")
+        self.init(zeros: [parts.reduce(0) { $0 + $1.shape[0] }, width])
+        withMutableFloats { dst in
+            var offset = 0
+            for part in parts {
+                part.withFloats { src in (dst.baseAddress! + offset).update(from: src.baseAddress!, count: src.count) }
+                offset += part.count
+            }
+        }
+    }
+
     /// Rows `rows` of a matrix, gathered into a new `[rows.count, columns]` tensor.
     public func gatherRows(_ rows: [Int]) -> Tensor {
         precondition(rank == 2, "gatherRows needs a matrix, got \(shape)")

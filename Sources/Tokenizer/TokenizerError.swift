@@ -23,6 +23,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// A field has a value that cannot be right (a merge naming a token that is not in the
     /// vocabulary, two tokens with one id, …).
     case invalidValue(path: String, field: String, reason: String)
+    /// Expanded prompt ids whose image-token runs do not hold the images' token counts.
+    case imageTokenCount(found: Int, expected: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .wrongType(path, field, expected, found): return "\(path): field '\(field)': expected \(expected), found \(found)"
         case let .unsupported(path, field, value): return "\(path): unsupported \(field): \(value)"
         case let .invalidValue(path, field, reason): return "\(path): field '\(field)': \(reason)"
+        case let .imageTokenCount(found, expected):
+            return "the prompt's image tokens (\(found)) do not split into the images' \(expected) tokens"
         }
     }
 }

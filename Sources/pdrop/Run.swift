@@ -15,10 +15,10 @@ struct Run: ParsableCommand {
     @Option(help: "Model folder (llava-hf, newer transformers or original LLaVA layout; LLaVA-1.5 or NeXT).")
     var model: String
 
-    @Option(help: "Image file (JPEG, PNG, BMP or GIF).")
-    var image: String
+    @Option(help: "Image file (JPEG, PNG, BMP or GIF); without it the prompt is text only.")
+    var image: String?
 
-    @Option(help: "The question (the template adds <image> unless it is already in the text).")
+    @Option(help: "The question (with an image, the template adds <image> unless it is already in the text).")
     var prompt: String
 
     @Option(help: "Chat template: auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct or raw.")
@@ -73,6 +73,7 @@ struct Run: ParsableCommand {
         guard ["pdrop", "fastv", "none"].contains(drop) else { throw ValidationError("--drop must be pdrop, fastv or none") }
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
+        if mapOut != nil && image == nil { throw ValidationError("--map-out needs --image") }
         if let layers, Self.parseLayers(layers) == nil { throw ValidationError("--layers must be comma-separated integers, e.g. 8,16,24") }
     }
 
@@ -93,10 +94,10 @@ struct Run: ParsableCommand {
     func run() throws {
         let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower)
         let llava = pipeline.model
-        let picture = try ModelLoading.imageDecoder(for: llava).decode(contentsOf: image)
+        let pictures = try [image].compactMap { $0 }.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
         let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)
         let visionStart = Date()
-        let (ids, state) = try pipeline.prompt(text: try chosen.render(prompt), images: [picture])
+        let (tokens, state) = try pipeline.prompt(text: try chosen.render(prompt, images: pictures.count), images: pictures)
         let visionSeconds = Date().timeIntervalSince(visionStart)
         let policy = try DropPolicy.make(name: drop, layerCount: llava.config.text.layerCount, layers: layers.flatMap(Self.parseLayers),
                                          ratio: ratio, fastVK: fastvK, fastVRatio: fastvRatio)
@@ -119,14 +120,14 @@ struct Run: ParsableCommand {
             try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),
                                          ("generated_ids", Tensor(shape: [result.tokens.count], integers: result.tokens))], to: logitsOut)
         }
-        if let mapOut {
+        if let mapOut, let picture = pictures.first {
             let map = KeptTokenMap.render(pipeline.encoder.geometry(for: picture), stages: result.trace.stages.map(\.kept))
             try FileBytes.writeAtomically(try map.pngData(), to: mapOut)
         }
         if let traceOut { try FileBytes.writeAtomically(Array((report.trace.serialized(pretty: true) + "\n").utf8), to: traceOut) }
         if json {
             print(JSON.object(["text": .string(answer), "generated_ids": .array(result.tokens.map { .int($0) }),
-                               "prompt_tokens": .int(ids.count), "trace": report.trace]).serialized())
+                               "prompt_tokens": .int(tokens.pieces.count), "trace": report.trace]).serialized())
         }
     }
 }

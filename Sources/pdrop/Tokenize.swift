@@ -50,21 +50,32 @@ struct Tokenize: ParsableCommand {
         }
         var input = try readText()
         if let template { input = try PromptTemplate(name: template).render(input) }
-        // A tokenizer that knows <image> shows its id; the original LLaVA tokenizers get the
-        // repository's −200 marker between separately encoded chunks.
-        let tokenIDs = tokenizer.id(of: PromptTemplate.imagePlaceholder) != nil
-            ? tokenizer.encode(input, addSpecialTokens: !noBos) : tokenizer.llavaPromptIDs(input, addSpecialTokens: !noBos)
-        let pieces = tokenIDs.map { $0 == LLaVAModel.imageMarker ? PromptTemplate.imagePlaceholder : tokenizer.token(of: $0) ?? "?" }
+        // A tokenizer that knows <image> shows its id; the original LLaVA tokenizers encode the
+        // chunks around <image> separately, and the slot shows as the repository's
+        // IMAGE_TOKEN_INDEX (−200).
+        let knownImageID = tokenizer.id(of: PromptTemplate.imagePlaceholder)
+        let imageID = knownImageID ?? Self.originalImageTokenIndex
+        let prompt = tokenizer.llavaPrompt(input, addSpecialTokens: !noBos)
+        let tokenIDs = prompt.pieces.map { piece in
+            if case .text(let id) = piece { return id } else { return imageID }
+        }
+        let pieces = prompt.pieces.map { piece in
+            if case .text(let id) = piece { return tokenizer.token(of: id) ?? "?" } else { return PromptTemplate.imagePlaceholder }
+        }
         if ids {
             print(tokenIDs.map(String.init).joined(separator: ","))
         } else if json {
-            let decoded = tokenizer.decode(tokenIDs.filter { $0 != LLaVAModel.imageMarker }, skipSpecialTokens: false)
+            let decoded = tokenizer.decode(knownImageID != nil ? tokenIDs : prompt.textIDs, skipSpecialTokens: false)
             print(JSON.object(["ids": .array(tokenIDs.map { .int($0) }), "pieces": .array(pieces.map { .string($0) }),
                                "decoded": .string(decoded)]).serialized())
         } else {
             for (id, piece) in zip(tokenIDs, pieces) { print("\(id)\t\(piece)") }
         }
     }
+
+    /// The original LLaVA repository's `IMAGE_TOKEN_INDEX`, shown for an image slot when the
+    /// tokenizer has no `<image>` token.
+    static let originalImageTokenIndex = -200
 
     /// The text from --text, --file or standard input, as exact UTF-8.
     private func readText() throws -> String {

@@ -46,6 +46,19 @@ import WeightIO
         #expect(bad.status == 64)
     }
 
+    /// Without `--image` the prompt is text only: no image tokens, the template adds no slot;
+    /// `--map-out` then is a usage error.
+    @Test func textOnlyPrompt() throws {
+        let out = try CommandRunner.run(["run", "--model", Self.folder + "/tiny-llava-hf", "--prompt", "Hello", "--max-new-tokens", "3",
+                                         "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let json = try JSON.parse(out.stdout, source: "stdout")
+        #expect(try json.requireObject("trace")["image_tokens"]?.intValue == 0)
+        #expect(try json.requireArray("generated_ids").count == 3)
+        let map = try CommandRunner.run(["run", "--model", Self.folder + "/tiny-llava-hf", "--prompt", "Hello", "--map-out", "/tmp/x.png"])
+        #expect(map.status == 64)
+    }
+
     /// Default PyramidDrop on an 8-layer model: boundaries at the quarter points [2, 4, 6], λ 0.5.
     @Test func pyramidDropMatchesTheReference() throws {
         let expected = try SafeTensorsFile(path: Self.folder + "/expected.safetensors")

@@ -26,15 +26,15 @@ import WeightIO
         let scratch = try TemporaryDirectory()
         let report = try Conversion.run(Conversion.llava + "/" + source, into: scratch, "out", layout: target)
         let expected = try SafeTensorsFile(path: Conversion.llava + "/expected.safetensors")
-        let (ids, logits, model) = try Conversion.prefill(folder: report.destination, image: Conversion.llava + "/sample.png")
+        let (prompt, logits, model) = try Conversion.prefill(folder: report.destination, image: Conversion.llava + "/sample.png")
         #expect(model.checkpoint.layout == target)
         if target == .original {
             #expect(model.checkpoint.visionFolder == report.destination + "/vision_tower")
             #expect(model.config.aspectMode == .padToSquare)
-            #expect(ids == (try expected.tensor("original_ids_marked").integers))
+            #expect(prompt.expandedIDs(imageTokenID: -200, tokensPerImage: [1]) == (try expected.tensor("original_ids_marked").integers))
             #expect(maxAbsDiff(logits, try expected.tensor("original_logits_last").floats) <= 1e-4)
         } else {
-            let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: Self.fixtureImageID, count: 64) : [$0] }
+            let expanded = prompt.expandedIDs(imageTokenID: Self.fixtureImageID, tokensPerImage: [64])
             #expect(expanded == (try expected.tensor("input_ids").integers))
             let reference = try expected.tensor("logits_last").floats
             #expect(logits.count == 512)

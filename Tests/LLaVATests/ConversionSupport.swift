@@ -25,20 +25,20 @@ enum Conversion {
             .convert(to: scratch.path(name))
     }
 
-    /// Prompt ids (one `imageMarker` per image) and prefill logits of a model folder for `question`
+    /// The prompt (one image slot) and prefill logits of a model folder for `question`
     /// about `image`, with no drops — what `pdrop run` does, from files.
     static func prefill(folder: String, image: String, template: PromptTemplate? = nil,
-                        question: String = "What is shown in this picture?") throws -> (ids: [Int], logits: [Float], model: LLaVAModel) {
+                        question: String = "What is shown in this picture?") throws -> (prompt: Prompt, logits: [Float], model: LLaVAModel) {
         let model = try LLaVAModel(folder: folder)
         let encoder: any ImageEncoder = model.config.aspectMode == .anyres ? try AnyResEncoder(model: model) : try SingleCropEncoder(model: model)
         let pipeline = LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: folder), encoder: encoder)
         let picture = try ImageDecoder(alpha: model.checkpoint.layout == .original ? .drop : .compositeOnWhite).decode(contentsOf: image)
         let text = try (template ?? model.checkpoint.defaultTemplate).render(question)
-        let (ids, state) = try pipeline.prompt(text: text, images: [picture])
+        let (prompt, state) = try pipeline.prompt(text: text, images: [picture])
         let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
         let result = try Generator(model: model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
-        return (ids, result.prefillLogits, model)
+        return (prompt, result.prefillLogits, model)
     }
 
     /// Every tensor the plan wrote, read back from the destination.

@@ -3,6 +3,7 @@ import PyramidDrop
 import Tensors
 import TestSupport
 import Testing
+import Tokenizer
 import Transformer
 import WeightIO
 
@@ -13,9 +14,11 @@ import WeightIO
     static let folder = Fixtures.root.appendingPathComponent("llava").path
     static func expected() throws -> SafeTensorsFile { try SafeTensorsFile(path: folder + "/expected.safetensors") }
 
-    static func run(_ model: LLaVAModel, ids: [Int], pixels: Tensor, wrapper: PyramidWrapper, tokens: Int,
-                    eligible: Int) throws -> GenerationResult {
-        let state = try model.promptState(ids: ids, images: [model.imageFeatures(pixels)])
+    /// Runs the processor's ids, whose one image is a run of `imageTokenID` (`tokensPerImage` long).
+    static func run(_ model: LLaVAModel, ids: [Int], imageTokenID: Int? = nil, tokensPerImage: Int = 64, pixels: Tensor,
+                    wrapper: PyramidWrapper, tokens: Int, eligible: Int) throws -> GenerationResult {
+        let prompt = try Prompt(expandedIDs: ids, imageTokenID: imageTokenID ?? model.config.imageTokenIndex!, tokensPerImage: [tokensPerImage])
+        let state = try model.promptState(prompt, images: [model.imageFeatures(pixels)])
         return try Generator(model: model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: tokens, stopTokenIDs: [], eligibleVocabulary: eligible))
     }
@@ -64,7 +67,7 @@ import WeightIO
         #expect(model.config.aspectMode == .padToSquare)
         let expected = try Self.expected()
         let wrapper = try PyramidWrapper(model: model.language, policy: KeepAllPolicy())
-        let result = try Self.run(model, ids: try expected.tensor("original_ids_marked").integers,
+        let result = try Self.run(model, ids: try expected.tensor("original_ids_marked").integers, imageTokenID: -200, tokensPerImage: 1,
                                   pixels: try expected.tensor("original_pixel_values").toFloat32(), wrapper: wrapper, tokens: 1,
                                   eligible: model.language.vocabularySize)
         #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("original_logits_last").floats) <= 1e-4)
@@ -81,9 +84,26 @@ import WeightIO
 
     @Test func mismatchedImageSlotsAreAnError() throws {
         let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
-        let features = Tensor(zeros: [63, 32])
         let ids = [1, 5] + Array(repeating: model.config.imageTokenIndex!, count: 64) + [7]
-        #expect(throws: LLaVAError.imageTokenMismatch(slots: 64, features: 63)) { try model.promptState(ids: ids, images: [features]) }
+        #expect(throws: TokenizerError.imageTokenCount(found: 64, expected: 63)) {
+            try Prompt(expandedIDs: ids, imageTokenID: model.config.imageTokenIndex!, tokensPerImage: [63])
+        }
+        let prompt = try Prompt(expandedIDs: ids, imageTokenID: model.config.imageTokenIndex!, tokensPerImage: [64])
+        #expect(prompt.pieces == [.text(1), .text(5), .image(slot: 0), .text(7)])
+        #expect(throws: LLaVAError.imageSlotCount(slots: 1, images: 2)) {
+            try model.promptState(prompt, images: [Tensor(zeros: [64, 32]), Tensor(zeros: [64, 32])])
+        }
+        #expect(throws: LLaVAError.featureWidth(expected: 32, found: 16)) { try model.promptState(prompt, images: [Tensor(zeros: [64, 16])]) }
+    }
+
+    /// A prompt without an image: the text embeddings only, no image tokens, and the same
+    /// logits as the language model run on the ids alone.
+    @Test func textOnlyPrompt() throws {
+        let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
+        let ids = [1, 5, 9, 7]
+        let state = try model.promptState(Prompt(ids: ids), images: [Tensor]())
+        #expect(state.imageCount == 0 && state.originalImageCount == 0)
+        #expect(state.hidden.floats == (try model.language.embed(ids)).floats)
     }
 
     @Test func unusableFoldersAreErrors() throws {

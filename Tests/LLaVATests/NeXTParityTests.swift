@@ -37,8 +37,8 @@ import WeightIO
         #expect(encoder.tokenCount(for: image.size) == tokens)
 
         let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
-        let (ids, state) = try pipeline.prompt(text: text, images: [image])
-        let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: pipeline.model.config.imageTokenIndex!, count: tokens) : [$0] }
+        let (prompt, state) = try pipeline.prompt(text: text, images: [image])
+        let expanded = prompt.expandedIDs(imageTokenID: pipeline.model.config.imageTokenIndex!, tokensPerImage: [tokens])
         #expect(expanded == (try expected.tensor(key + "input_ids").integers))
 
         let language = pipeline.model.language

@@ -30,8 +30,8 @@ import WeightIO
         #expect(maxAbsDiff(pixels.floats, try expected.tensor("pixel_values").floats) <= 1e-6)
         // The prompt ids, with the image slot expanded, are the processor's.
         let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
-        let (ids, state) = try pipeline.prompt(text: text, images: [image])
-        let expanded = ids.flatMap { $0 == LLaVAModel.imageMarker ? Array(repeating: pipeline.model.config.imageTokenIndex!, count: 64) : [$0] }
+        let (prompt, state) = try pipeline.prompt(text: text, images: [image])
+        let expanded = prompt.expandedIDs(imageTokenID: pipeline.model.config.imageTokenIndex!, tokensPerImage: [64])
         #expect(expanded == (try expected.tensor("input_ids").integers))
         let wrapper = try PyramidWrapper(model: pipeline.model.language, policy: KeepAllPolicy())
         let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
@@ -51,8 +51,8 @@ import WeightIO
         #expect(maxAbsDiff(pixels.floats, try expected.tensor("original_pixel_values").floats) <= 1e-6)
         #expect(pipeline.model.checkpoint.defaultTemplate == .llavaV1)
         let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
-        let (ids, state) = try pipeline.prompt(text: text, images: [image])
-        #expect(ids == (try expected.tensor("original_ids_marked").integers))
+        let (prompt, state) = try pipeline.prompt(text: text, images: [image])
+        #expect(prompt.expandedIDs(imageTokenID: -200, tokensPerImage: [1]) == (try expected.tensor("original_ids_marked").integers))
         let wrapper = try PyramidWrapper(model: pipeline.model.language, policy: KeepAllPolicy())
         let result = try Generator(model: pipeline.model.language, wrapper: wrapper)
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))

@@ -22,7 +22,7 @@ import Transformer
         let name = "even"
         func selectImageTokens(_ image: ImageTokens) -> ImageSelection {
             let rows = Array(stride(from: 0, to: image.count, by: 2))
-            return ImageSelection(features: image.features.gatherRows(rows), sources: rows)
+            return ImageSelection(features: image.features.gatherRows(rows), sources: rows, originalCount: image.count)
         }
     }
 
@@ -54,7 +54,7 @@ import Transformer
         let policy = ComposedPolicy(EvenTokensPolicy(), then: try PyramidDropPolicy(boundaries: [1], lambda: 0.5))
         let features = Tensor(shape: [6, 1], values: [5, 9, 1, 7, 3, 8])
         let selection = policy.selectImageTokens(ImageTokens(features: features))
-        #expect(selection.sources == [0, 2, 4])
+        #expect(selection.sources == [0, 2, 4] && selection.originalCount == 6)
         #expect(selection.features.floats == [5, 1, 3])
         let origins = [TokenOrigin(promptIndex: 0, imageIndex: nil)]
             + selection.sources.enumerated().map { TokenOrigin(promptIndex: 1 + $0.offset, imageIndex: $0.element) }

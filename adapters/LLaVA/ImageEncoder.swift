@@ -1,4 +1,5 @@
 import Imaging
+import PyramidDrop
 import Tensors
 
 /// Turns an image into the language model's image-token embeddings. LLaVA-1.5 encodes one square
@@ -11,6 +12,15 @@ public protocol ImageEncoder: Sendable {
     func features(for image: RGBImage) throws -> Tensor
     /// The pictures the tower saw and each image token's patch on them, for kept-token maps.
     func geometry(for image: RGBImage) -> TokenGeometry
+    /// The image's tokens for a pre-decoder token policy: the features, plus what `needs` asks
+    /// of the tower where this encoder can give it. The default gives the features only.
+    func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens
+}
+
+extension ImageEncoder {
+    public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
+        ImageTokens(features: try features(for: image))
+    }
 }
 
 /// LLaVA-1.5: one crop (centre-cropped for llava-hf, padded to a square first for the original
@@ -27,10 +37,19 @@ public struct SingleCropEncoder: ImageEncoder {
     public func tokenCount(for size: ImageSize) -> Int { model.tokensPerTile }
 
     public func features(for image: RGBImage) throws -> Tensor {
-        let features = model.imageFeatures(preprocessor.pixelValues(image))
+        try tokens(for: image, needs: []).features
+    }
+
+    /// With `.towerFeatures`, also the feature layer's outputs before the projector, and the
+    /// projector itself (for policies that merge tower-side rows).
+    public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
+        let tower = model.vision(preprocessor.pixelValues(image))
+        let features = model.projector(tower)
         guard features.shape[0] == tokenCount(for: image.size) else {
             throw LLaVAError.imageTokenMismatch(slots: tokenCount(for: image.size), features: features.shape[0])
         }
-        return features
+        guard needs.contains(.towerFeatures) else { return ImageTokens(features: features) }
+        let projector = model.projector
+        return ImageTokens(features: features, towerFeatures: tower, project: { projector($0) })
     }
 }

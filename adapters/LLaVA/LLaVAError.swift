@@ -6,6 +6,8 @@ public enum LLaVAError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(path: String, reason: String)
     case imageTokenMismatch(slots: Int, features: Int)
     case noImageSlot(prompt: String)
+    case imageSlotCount(slots: Int, images: Int)
+    case featureWidth(expected: Int, found: Int)
     case unknownTemplate(String)
 
     public var description: String {
@@ -15,6 +17,10 @@ public enum LLaVAError: Error, CustomStringConvertible, Equatable {
         case let .invalidConfig(path, reason): return "\(path): \(reason)"
         case let .imageTokenMismatch(slots, features):
             return "the prompt has \(slots) image-token slots but the image gives \(features) features"
+        case let .imageSlotCount(slots, images):
+            return "the prompt has \(slots) <image> slot\(slots == 1 ? "" : "s") but \(images) image\(images == 1 ? " was" : "s were") given"
+        case let .featureWidth(expected, found):
+            return "image features are \(found) wide, the language model's hidden size is \(expected)"
         case let .noImageSlot(prompt): return "the prompt has no <image> placeholder: \(prompt.debugDescription)"
         case let .unknownTemplate(name):
             return "unknown template '\(name)' (expected auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct or raw)"

@@ -1,14 +1,12 @@
 import PyramidDrop
 import Tensors
+import Tokenizer
 import Transformer
 
 /// A LLaVA model assembled from a `LLaVACheckpoint`: CLIP vision tower, projector and LLaMA-family
 /// language model. It exposes the language model's decoder layers to `PyramidWrapper` and builds
 /// the prompt `TokenState` with image features scattered into the image slots.
 public struct LLaVAModel: Sendable {
-    /// Marker for an image slot in token ids before expansion (the original repository's −200).
-    public static let imageMarker = -200
-
     /// The checkpoint the model was built from (folder, layout, weights, config).
     public let checkpoint: LLaVACheckpoint
     public let vision: CLIPVisionEncoder
@@ -43,37 +41,44 @@ public struct LLaVAModel: Sendable {
         projector(vision(pixels))
     }
 
-    /// The prompt state: token embeddings with the image features in the image slots. Slots are
-    /// either one `imageMarker` per image (expanded to its feature count) or runs of the image
-    /// token id already expanded (llava-hf processors); the total must equal the feature rows.
-    public func promptState(ids: [Int], images: [Tensor]) throws -> TokenState {
-        let featureCount = images.reduce(0) { $0 + $1.shape[0] }
-        let markers = ids.filter { $0 == Self.imageMarker }.count
-        let expanded: [Int]
-        if markers > 0 {
-            guard markers == images.count else { throw LLaVAError.imageTokenMismatch(slots: markers, features: images.count) }
-            var iterator = images.makeIterator()
-            expanded = ids.flatMap { $0 == Self.imageMarker ? Array(repeating: Self.imageMarker, count: iterator.next()!.shape[0]) : [$0] }
-        } else {
-            expanded = ids.map { $0 == config.imageTokenIndex ? Self.imageMarker : $0 }
-        }
-        let isImage = expanded.map { $0 == Self.imageMarker }
-        let slots = isImage.filter { $0 }.count
-        guard slots == featureCount else { throw LLaVAError.imageTokenMismatch(slots: slots, features: featureCount) }
-        var hidden = try language.embed(expanded.map { $0 == Self.imageMarker ? 0 : $0 })
+    /// The prompt state: token embeddings with image `i`'s selected features in slot `i`. Each
+    /// image token's origin is its index among all the images' original tokens (merged tokens
+    /// have none), so traces and maps refer to the image as the tower saw it.
+    public func promptState(_ prompt: Prompt, images: [ImageSelection]) throws -> TokenState {
+        guard prompt.imageCount == images.count else { throw LLaVAError.imageSlotCount(slots: prompt.imageCount, images: images.count) }
         let d = config.text.hiddenSize
-        var row = 0
-        hidden.withMutableFloats { dst in
-            for image in images {
-                image.withFloats { src in
-                    for r in 0..<image.shape[0] {
-                        while !isImage[row] { row += 1 }
-                        (dst.baseAddress! + row * d).update(from: src.baseAddress! + r * d, count: d)
-                        row += 1
-                    }
+        let firstImageIndex = images.reduce(into: [0]) { $0.append($0.last! + $1.originalCount) }
+        var rows: [Tensor] = [], origins: [TokenOrigin] = [], pending: [Int] = []
+        func flushText() throws {
+            guard !pending.isEmpty else { return }
+            rows.append(try language.embed(pending))
+            pending.removeAll()
+        }
+        for piece in prompt.pieces {
+            switch piece {
+            case .text(let id):
+                pending.append(id)
+                origins.append(TokenOrigin(promptIndex: origins.count, imageIndex: nil))
+            case .image(let slot):
+                try flushText()
+                let image = images[slot]
+                guard image.features.rank == 2, image.features.shape[1] == d else {
+                    throw LLaVAError.featureWidth(expected: d, found: image.features.shape.last ?? 0)
+                }
+                rows.append(image.features)
+                for source in image.sources {
+                    origins.append(source.map { TokenOrigin(promptIndex: origins.count, imageIndex: firstImageIndex[slot] + $0) }
+                                   ?? .mergedImage(promptIndex: origins.count))
                 }
             }
         }
-        return TokenState(hidden: hidden, isImage: isImage)
+        try flushText()
+        return TokenState(hidden: Tensor(concatenatingRows: rows, width: d), positions: Array(origins.indices), origins: origins,
+                          originalImageCount: firstImageIndex.last!)
+    }
+
+    /// The prompt state with every token of each image (`[tokens, textHidden]` features).
+    public func promptState(_ prompt: Prompt, images: [Tensor]) throws -> TokenState {
+        try promptState(prompt, images: images.map { ImageSelection.all(ImageTokens(features: $0)) })
     }
 }

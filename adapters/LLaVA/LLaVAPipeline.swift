@@ -17,14 +17,16 @@ public struct LLaVAPipeline: Sendable {
         self.encoder = encoder
     }
 
-    /// The prompt state for `text` (already rendered, holding `<image>` once per image) and `images`.
-    public func prompt(text: String, images: [RGBImage]) throws -> (ids: [Int], state: TokenState) {
-        let ids = tokenizer.llavaPromptIDs(text)
-        let slots = ids.filter { $0 == LLaVAModel.imageMarker }.count
-        guard slots > 0 else { throw LLaVAError.noImageSlot(prompt: text) }
-        guard slots == images.count else { throw LLaVAError.imageTokenMismatch(slots: slots, features: images.count) }
-        let features = try images.map { try encoder.features(for: $0) }
-        return (ids, try model.promptState(ids: ids, images: features))
+    /// The prompt state for `text` (already rendered, holding `<image>` once per image; none for a
+    /// text-only prompt) and `images`, each image's tokens chosen by `policy`'s pre-decoder step.
+    public func prompt(text: String, images: [RGBImage], policy: any TokenPolicy = KeepAllPolicy()) throws -> (prompt: Prompt, state: TokenState) {
+        let prompt = tokenizer.llavaPrompt(text)
+        guard prompt.imageCount == images.count else {
+            if prompt.imageCount == 0 { throw LLaVAError.noImageSlot(prompt: text) }
+            throw LLaVAError.imageSlotCount(slots: prompt.imageCount, images: images.count)
+        }
+        let selections = try images.map { policy.selectImageTokens(try encoder.tokens(for: $0, needs: policy.visionNeeds)) }
+        return (prompt, try model.promptState(prompt, images: selections))
     }
 
     /// Generation stops at the tokenizer's EOS and the config's EOS ids.

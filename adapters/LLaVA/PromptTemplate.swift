@@ -22,9 +22,11 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
         self = template
     }
 
-    /// The prompt text for `question`.
-    public func render(_ question: String) throws -> String {
-        let turn = question.contains(Self.imagePlaceholder) ? question : Self.imagePlaceholder + "\n" + question
+    /// The prompt text for `question` about `images` images: the placeholders go first, one line
+    /// each, unless the question already holds `<image>`; with no image the turn is the question.
+    public func render(_ question: String, images: Int = 1) throws -> String {
+        let turn = question.contains(Self.imagePlaceholder) ? question
+            : String(repeating: Self.imagePlaceholder + "\n", count: images) + question
         switch self {
         case .llavaHF:
             return "USER: \(turn) ASSISTANT:"
@@ -37,7 +39,7 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
         case .mistralInstruct:
             return "[INST] \(turn) [/INST]"
         case .raw:
-            guard question.contains(Self.imagePlaceholder) else { throw LLaVAError.noImageSlot(prompt: question) }
+            guard images == 0 || question.contains(Self.imagePlaceholder) else { throw LLaVAError.noImageSlot(prompt: question) }
             return question
         }
     }
