@@ -264,34 +264,63 @@ static void softmax_avx2(float *row, size_t n, float max_value) {
     for (; i < n; i++) row[i] *= 1.0f / sum;
 }
 
-__attribute__((target("avx2,f16c,fma")))
-static inline float dot_avx2(const float *a, const float *b, size_t n) {
-    __m256 s = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s);
-    float dot = hsum(s);
-    for (; i < n; i++) dot += a[i] * b[i];
-    return dot;
-}
-
-__attribute__((target("avx2,f16c,fma")))
-static inline void axpy_avx2(float *y, float a, const float *x, size_t n) {
-    const __m256 p = _mm256_set1_ps(a);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(p, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
-}
 #endif
 
-static inline float dot_scalar(const float *a, const float *b, size_t n) {
-    float dot = 0;
-    for (size_t i = 0; i < n; i++) dot += a[i] * b[i];
-    return dot;
+/* ---- rows of the KV cache: f32 or bfloat16, widened as they are read ------------------------ */
+
+static inline float f32_value(float x) { return x; }
+
+static inline float bf16_value(uint16_t bits) {
+    union { uint32_t u; float f; } v = { .u = (uint32_t)bits << 16 };
+    return v.f;
 }
 
-static inline void axpy_scalar(float *y, float a, const float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+/* dot_SUFFIX(a, b, n) = sum a[i] * b[i] and axpy_SUFFIX(y, a, x, n): y[i] += a * x[i], over rows
+ * b and x of element type T read with VALUE. */
+#define ROW_OPS_SCALAR(SUFFIX, T, VALUE)                                                                 \
+    static inline float dot_##SUFFIX(const float *a, const T *b, size_t n) {                             \
+        float dot = 0;                                                                                   \
+        for (size_t i = 0; i < n; i++) dot += a[i] * VALUE(b[i]);                                        \
+        return dot;                                                                                      \
+    }                                                                                                    \
+    static inline void axpy_##SUFFIX(float *y, float a, const T *x, size_t n) {                          \
+        for (size_t i = 0; i < n; i++) y[i] += a * VALUE(x[i]);                                          \
+    }
+
+ROW_OPS_SCALAR(scalar, float, f32_value)
+ROW_OPS_SCALAR(bf16_scalar, uint16_t, bf16_value)
+
+#ifdef PD_X86
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256 load_f32x8(const float *p) { return _mm256_loadu_ps(p); }
+
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256 load_bf16x8(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
+
+/* The same eight lanes at a time (LOAD8 widens eight elements), the tail with VALUE. */
+#define ROW_OPS_AVX2(SUFFIX, T, VALUE, LOAD8)                                                            \
+    __attribute__((target("avx2,f16c,fma")))                                                             \
+    static inline float dot_##SUFFIX(const float *a, const T *b, size_t n) {                             \
+        __m256 s = _mm256_setzero_ps();                                                                  \
+        size_t i = 0;                                                                                    \
+        for (; i + 8 <= n; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), LOAD8(b + i), s);         \
+        float dot = hsum(s);                                                                             \
+        for (; i < n; i++) dot += a[i] * VALUE(b[i]);                                                    \
+        return dot;                                                                                      \
+    }                                                                                                    \
+    __attribute__((target("avx2,f16c,fma")))                                                             \
+    static inline void axpy_##SUFFIX(float *y, float a, const T *x, size_t n) {                          \
+        const __m256 p = _mm256_set1_ps(a);                                                              \
+        size_t i = 0;                                                                                    \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(p, LOAD8(x + i), _mm256_loadu_ps(y + i))); \
+        for (; i < n; i++) y[i] += a * VALUE(x[i]);                                                      \
+    }
+
+ROW_OPS_AVX2(avx2, float, f32_value, load_f32x8)
+ROW_OPS_AVX2(bf16_avx2, uint16_t, bf16_value, load_bf16x8)
+#endif
 
 /* The decode attention of query heads [h0, h1), walking the cache one token row at a time so that
  * keys and values stream through memory in order (a head-by-head walk would jump a whole row,
@@ -377,45 +406,7 @@ void pd_attend_heads(const float *q, const float *k, const float *v, float *out,
 }
 
 /* The same over bfloat16 key/value rows (a BF16 KV store): each row is widened as it is read. */
-static inline float bf16_value(uint16_t bits) {
-    union { uint32_t u; float f; } v = { .u = (uint32_t)bits << 16 };
-    return v.f;
-}
-
-static inline float dot_bf16_scalar(const float *a, const uint16_t *b, size_t n) {
-    float dot = 0;
-    for (size_t i = 0; i < n; i++) dot += a[i] * bf16_value(b[i]);
-    return dot;
-}
-
-static inline void axpy_bf16_scalar(float *y, float a, const uint16_t *x, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] += a * bf16_value(x[i]);
-}
-
 #ifdef PD_X86
-__attribute__((target("avx2,f16c,fma")))
-static inline __m256 load_bf16x8(const uint16_t *p) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
-}
-
-__attribute__((target("avx2,f16c,fma")))
-static inline float dot_bf16_avx2(const float *a, const uint16_t *b, size_t n) {
-    __m256 s = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load_bf16x8(b + i), s);
-    float dot = hsum(s);
-    for (; i < n; i++) dot += a[i] * bf16_value(b[i]);
-    return dot;
-}
-
-__attribute__((target("avx2,f16c,fma")))
-static inline void axpy_bf16_avx2(float *y, float a, const uint16_t *x, size_t n) {
-    const __m256 p = _mm256_set1_ps(a);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(p, load_bf16x8(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * bf16_value(x[i]);
-}
-
 __attribute__((target("avx2,f16c,fma")))
 static void attend_heads_bf16_avx2(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total,
                                    size_t head_dim, size_t stride, size_t groups, size_t h0, size_t h1, float scale,

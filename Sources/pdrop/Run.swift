@@ -96,11 +96,11 @@ struct Run: ParsableCommand {
         let llava = pipeline.model
         let pictures = try [image].compactMap { $0 }.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
         let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)
-        let visionStart = Date()
-        let (tokens, state) = try pipeline.prompt(text: try chosen.render(prompt, images: pictures.count), images: pictures)
-        let visionSeconds = Date().timeIntervalSince(visionStart)
         let policy = try DropPolicy.make(name: drop, layerCount: llava.config.text.layerCount, layers: layers.flatMap(Self.parseLayers),
                                          ratio: ratio, fastVK: fastvK, fastVRatio: fastvRatio)
+        let visionStart = Date()
+        let (tokens, state) = try pipeline.prompt(text: try chosen.render(prompt, images: pictures.count), images: pictures, policy: policy)
+        let visionSeconds = Date().timeIntervalSince(visionStart)
         let options = GenerationOptions(maxNewTokens: maxNewTokens, stopTokenIDs: pipeline.stopTokenIDs,
                                         sampler: Sampler(temperature: temperature, topP: topP, seed: seed),
                                         eligibleVocabulary: pipeline.eligibleVocabulary)
@@ -114,7 +114,8 @@ struct Run: ParsableCommand {
         let answer = pipeline.tokenizer.decode(result.tokens)
         if !json { print("") }
         FileHandle.standardError.write(Data((Self.statsLine(result) + "\n").utf8))
-        let report = RunReport(result: result, promptTokens: state.count, policy: policy, shape: llava.language.shape,
+        let unprunedTokens = state.count + state.originalImageCount - state.imageCount
+        let report = RunReport(result: result, promptTokens: unprunedTokens, policy: policy, shape: llava.language.shape,
                                visionSeconds: visionSeconds)
         if let logitsOut {
             try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),

@@ -8,6 +8,7 @@ import WeightIO
 struct RunReport {
     let trace: JSON
 
+    /// `promptTokens` counts the prompt before any pre-decoder pruning (the no-drop figure's tokens).
     init(result: GenerationResult, promptTokens: Int, policy: any TokenPolicy, shape: DecoderShape, visionSeconds: Double) {
         let t = result.trace
         let flops = shape.flops
