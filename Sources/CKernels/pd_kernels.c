@@ -339,12 +339,23 @@ ROW_OPS_AVX2(bf16_avx2, uint16_t, bf16_value, load_bf16x8)
             AXPY(out + h * head_dim, scores[(h - h0) * total + j], value + (h / groups) * head_dim, head_dim); \
     }
 
+/* attend_heads_SUFFIX: ATTEND_HEADS over key/value rows of T with dot_SUFFIX and axpy_SUFFIX. */
+#define ATTEND_FUNCTION(SUFFIX, T, ATTRIBUTES)                                                           \
+    ATTRIBUTES static void attend_heads_##SUFFIX(const float *q, const T *k, const T *v, float *out, size_t total, \
+                                                 size_t head_dim, size_t stride, size_t groups, size_t h0, \
+                                                 size_t h1, float scale, float *scores) {                \
+        ATTEND_HEADS(T, dot_##SUFFIX, axpy_##SUFFIX)                                                     \
+    }
+
+ATTEND_FUNCTION(scalar, float, )
+ATTEND_FUNCTION(bf16_scalar, uint16_t, )
+
 #ifdef PD_X86
-__attribute__((target("avx2,f16c,fma")))
-static void attend_heads_avx2(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
-                              size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
-    ATTEND_HEADS(float, dot_avx2, axpy_avx2)
-}
+ATTEND_FUNCTION(avx2, float, __attribute__((target("avx2,f16c,fma"))))
+ATTEND_FUNCTION(bf16_avx2, uint16_t, __attribute__((target("avx2,f16c,fma"))))
+
+/* Calls VECTOR where the AVX2 path is in use, SCALAR otherwise (used after has_avx2 below). */
+#define VECTOR_OR_SCALAR(VECTOR, SCALAR, ...) do { if (has_avx2()) VECTOR(__VA_ARGS__); else SCALAR(__VA_ARGS__); } while (0)
 
 static int cpu_has_avx2(void) {
     static int cached = -1;
@@ -354,6 +365,8 @@ static int cpu_has_avx2(void) {
     }
     return cached;
 }
+#else
+#define VECTOR_OR_SCALAR(VECTOR, SCALAR, ...) SCALAR(__VA_ARGS__)
 #endif
 
 /* ---- forcing the scalar path ---------------------------------------------------------------- */
@@ -399,28 +412,13 @@ void pd_silu(float *x, size_t count) {
 
 void pd_attend_heads(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
                      size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
-#ifdef PD_X86
-    if (has_avx2()) { attend_heads_avx2(q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores); return; }
-#endif
-    ATTEND_HEADS(float, dot_scalar, axpy_scalar)
+    VECTOR_OR_SCALAR(attend_heads_avx2, attend_heads_scalar, q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores);
 }
-
-/* The same over bfloat16 key/value rows (a BF16 KV store): each row is widened as it is read. */
-#ifdef PD_X86
-__attribute__((target("avx2,f16c,fma")))
-static void attend_heads_bf16_avx2(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total,
-                                   size_t head_dim, size_t stride, size_t groups, size_t h0, size_t h1, float scale,
-                                   float *scores) {
-    ATTEND_HEADS(uint16_t, dot_bf16_avx2, axpy_bf16_avx2)
-}
-#endif
 
 void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
                           size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
-#ifdef PD_X86
-    if (has_avx2()) { attend_heads_bf16_avx2(q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores); return; }
-#endif
-    ATTEND_HEADS(uint16_t, dot_bf16_scalar, axpy_bf16_scalar)
+    VECTOR_OR_SCALAR(attend_heads_bf16_avx2, attend_heads_bf16_scalar, q, k, v, out, total, head_dim, stride, groups, h0, h1,
+                     scale, scores);
 }
 
 void pd_softmax(float *row, size_t count) {
