@@ -3,7 +3,8 @@ import PyramidDrop
 import Tensors
 
 /// Scaled dot-product attention over per-head slices of row-major `[tokens, heads · headDim]`
-/// matrices, one head at a time through `cblas_sgemm` (no `[heads, n, n]` score tensor).
+/// matrices, one head and one block of query rows at a time through `cblas_sgemm` (no
+/// `[heads, n, n]` score tensor; causal blocks score only the keys they see).
 /// Grouped-query attention: query head `h` reads key/value head `h / (heads / kvHeads)`.
 public enum Attention {
     /// Causal attention of the `n` newest tokens' queries `q` (`[n, heads·hd]`) over every token in
@@ -44,6 +45,18 @@ public enum Attention {
                 }
             }
         }
+        return out
+    }
+
+    /// Attention without a mask (every query sees every key, as in a vision tower) of `q`
+    /// (`[n, heads·hd]`) over `k`, `v` (`[total, kvHeads·hd]`): `[n, heads·hd]`.
+    public static func unmasked(queries q: Tensor, keys k: Tensor, values v: Tensor, heads: Int, kvHeads: Int) -> Tensor {
+        let n = q.shape[0], width = q.shape[1]
+        var out = Tensor(zeros: [n, width])
+        q.withFloats { pq in k.withFloats { pk in v.withFloats { pv in out.withMutableFloats { po in
+            let shape = Shape(queries: n, keys: k.shape[0], heads: heads, kvHeads: kvHeads, headDim: width / heads, causal: false)
+            run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!, shape, lastRowMean: nil)
+        } } } }
         return out
     }
 
@@ -100,20 +113,27 @@ public enum Attention {
             return
         }
         lastRowMean?.update(repeating: 0, count: total)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * total)
+        // Query rows go in blocks; a causal block only scores the keys its last row sees (the
+        // lower triangle, not all n × total scores), and the scratch is one block's rows.
+        let block = min(n, queryBlock)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * total)
         defer { scores.deallocate() }
         for h in 0..<heads {
             let g = h / shape.groups
-            GEMM.sgemm(transB: true, m: n, n: total, k: headDim, alpha: shape.scale,
-                       a: q + h * headDim, lda: qWidth, b: k + g * headDim, ldb: kvWidth,
-                       c: scores, ldc: total)
-            normalizeRows(scores, rows: n, keys: total, causal: shape.causal)
-            if let lastRowMean {
-                let last = scores + (n - 1) * total
-                for j in 0..<total { lastRowMean[j] += last[j] }
+            for r0 in stride(from: 0, to: n, by: block) {
+                let rows = min(block, n - r0)
+                let width = shape.causal ? total - n + r0 + rows : total
+                GEMM.sgemm(transB: true, m: rows, n: width, k: headDim, alpha: shape.scale,
+                           a: q + r0 * qWidth + h * headDim, lda: qWidth, b: k + g * headDim, ldb: kvWidth,
+                           c: scores, ldc: width)
+                normalizeRows(scores, rows: rows, width: width, firstVisible: shape.causal ? total - n + r0 + 1 : width)
+                if let lastRowMean, r0 + rows == n {
+                    let last = scores + (rows - 1) * width
+                    for j in 0..<width { lastRowMean[j] += last[j] }
+                }
+                GEMM.sgemm(m: rows, n: headDim, k: width, a: scores, lda: width, b: v + g * headDim, ldb: kvWidth,
+                           c: out + r0 * qWidth + h * headDim, ldc: qWidth)
             }
-            GEMM.sgemm(m: n, n: headDim, k: total, a: scores, lda: total, b: v + g * headDim, ldb: kvWidth,
-                       c: out + h * headDim, ldc: qWidth)
         }
         if let lastRowMean {
             let inv = 1 / Float(heads)
@@ -150,12 +170,17 @@ public enum Attention {
         return mean
     }
 
-    private static func normalizeRows(_ scores: UnsafeMutablePointer<Float>, rows n: Int, keys total: Int, causal: Bool) {
-        Parallel.forEachChunk(of: n, minimumPerWorker: max(1, 32_768 / max(total, 1))) { rows in for i in rows {
-            let row = scores + i * total
-            let visible = causal ? total - n + i + 1 : total
+    /// Query rows per block of prefill attention.
+    static let queryBlock = 256
+
+    /// Softmax of `rows` score rows of `width` keys in place; row `i` sees its first
+    /// `min(width, firstVisible + i)` keys, the rest become 0.
+    private static func normalizeRows(_ scores: UnsafeMutablePointer<Float>, rows n: Int, width: Int, firstVisible: Int) {
+        Parallel.forEachChunk(of: n, minimumPerWorker: max(1, 32_768 / max(width, 1))) { rows in for i in rows {
+            let row = scores + i * width
+            let visible = min(width, firstVisible + i)
             Softmax.inPlace(row, count: visible)
-            if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
+            if visible < width { (row + visible).update(repeating: 0, count: width - visible) }
         } }
     }
 }

@@ -25,15 +25,9 @@ public struct CLIPEncoderLayer: Sendable {
 
     /// Runs the layer on `x` (`[tokens, D]`), in place.
     public func callAsFunction(_ x: inout Tensor) {
-        let n = x.shape[0], d = config.hiddenSize
         let h = Normalization.layerNorm(x, weight: layerNorm1.weight, bias: layerNorm1.bias, eps: config.layerNormEps)
         let q = qProj(h), k = kProj(h), v = vProj(h)
-        var attended = Tensor(zeros: [n, d])
-        q.withFloats { pq in k.withFloats { pk in v.withFloats { pv in attended.withMutableFloats { out in
-            let shape = Attention.Shape(queries: n, keys: n, heads: config.headCount, kvHeads: config.headCount,
-                                        headDim: d / config.headCount, causal: false)
-            Attention.run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: out.baseAddress!, shape, lastRowMean: nil)
-        } } } }
+        let attended = Attention.unmasked(queries: q, keys: k, values: v, heads: config.headCount, kvHeads: config.headCount)
         x.add(outProj(attended))
         var hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps))
         config.hiddenAct.apply(&hidden)

@@ -83,6 +83,22 @@ import Transformer
         }
     }
 
+    /// Attention without a mask (a vision tower's), 1100 queries in blocks over all 1100 keys.
+    @Test(arguments: KernelPath.allCases)
+    func unmaskedAttentionMatchesTorch(path: KernelPath) throws {
+        let input = Self.cases["mha"]!
+        let out = path.run { Attention.unmasked(queries: input.q, keys: input.k, values: input.v, heads: Self.heads, kvHeads: input.kvHeads) }
+        let rows = try tensor(expected, "mha.full_rows").integers, reference = try tensor(expected, "mha.full").floats
+        let width = out.shape[1], values = out.floats
+        var worst: Float = 0
+        for (index, row) in rows.enumerated() {
+            worst = max(worst, maxAbsDiff(Array(values[(row * width)..<((row + 1) * width)]),
+                                          Array(reference[(index * width)..<((index + 1) * width)])))
+        }
+        #expect(rows.count == 23)
+        #expect(worst <= 1e-5, "unmasked: max |Δ| \(worst)")
+    }
+
     /// The last query's mean attention row that a prefill hands token policies from its own
     /// softmax (`lastRowMean`) equals torch's mean over heads for row 1099.
     @Test(arguments: ["mha", "gqa"], KernelPath.allCases)

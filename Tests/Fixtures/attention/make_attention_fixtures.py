@@ -18,6 +18,8 @@ row-major, drawn in that order from one stream seeded with SEEDS[case]). Stored,
 - `{case}.out`: causal attention output at those rows, [rows, heads * 16], computed by
   F.scaled_dot_product_attention(is_causal=True) in float64 on the f32 inputs. Row r is also the
   output of any chunk of queries ending at or after r, and of a decode step over cache[0 ... r];
+- `mha.full_rows` / `mha.full`: every 51st row and the last of attention without a mask (is_causal=False,
+  what a vision tower computes), [rows, heads * 16];
 - `{case}.mean_rows`: the query rows of `{case}.mean` (550 and the last), I64;
 - `{case}.mean`: mean over the 32 heads of the causal attention probabilities of those rows,
   [2, tokens] (what the token rankers read; the last row is the one they use).
@@ -93,7 +95,13 @@ def case(name, kv_heads):
     scores = qh[0, :, mean_rows] @ kh[0].transpose(1, 2) / HEAD_DIM ** 0.5   # [heads, 2, tokens]
     visible = torch.arange(TOKENS)[None, :] <= torch.tensor(mean_rows)[:, None]
     probabilities = torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1)
-    return {
+    tensors = {}
+    if kv_heads == HEADS:
+        full = F.scaled_dot_product_attention(qh, kh, vh, is_causal=False)[0].transpose(0, 1).reshape(TOKENS, HEADS * HEAD_DIM)
+        full_rows = sorted(set(range(0, TOKENS, 51)) | {TOKENS - 1})
+        tensors[f"{name}.full_rows"] = torch.tensor(full_rows, dtype=torch.int64)
+        tensors[f"{name}.full"] = full[full_rows].float()
+    return tensors | {
         f"{name}.rows": torch.tensor(rows, dtype=torch.int64),
         f"{name}.out": out[rows].float(),
         f"{name}.mean_rows": torch.tensor(mean_rows, dtype=torch.int64),
