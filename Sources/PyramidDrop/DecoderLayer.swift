@@ -24,10 +24,16 @@ public protocol DecoderLayer {
 }
 
 extension DecoderLayer {
+    /// The mean-over-heads attention row of the last token over all rows of `state`, from this
+    /// layer's own Q/K: what attention-ranked policies score image tokens with.
+    public func lastTokenAttention(in state: TokenState) -> [Float] {
+        attention(of: [state.count - 1], in: state).floats
+    }
+
     public func forward(_ state: inout TokenState, cache: inout any KVStore, observing needs: LayerNeeds) -> LayerEvidence {
         var evidence = LayerEvidence()
         if needs.contains(.lastTokenAttention) {
-            evidence.lastTokenAttention = attention(of: [state.count - 1], in: state).floats
+            evidence.lastTokenAttention = lastTokenAttention(in: state)
         }
         let before = cache.count
         forward(&state, cache: &cache)

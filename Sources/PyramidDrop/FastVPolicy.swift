@@ -25,7 +25,7 @@ public struct FastVPolicy: TokenPolicy {
     }
 
     public func keep(_ state: TokenState, at hook: LayerHook, context: HookContext) -> [Int] {
-        topRows(state.imageRows, scores: context.evidence.lastTokenAttention ?? [],
+        topRows(state.imageRows, scores: context.evidence.lastTokenAttention,
                 count: schedule.keepCount(stage: 0, imageTokens: context.imageTokens))
     }
 }

@@ -32,6 +32,6 @@ public struct PyramidDropPolicy: TokenPolicy {
 
     public func keep(_ state: TokenState, at hook: LayerHook, context: HookContext) -> [Int] {
         let budget = schedule.keepCount(stage: context.stage, imageTokens: context.imageTokens)
-        return topRows(state.imageRows, scores: context.evidence.lastTokenAttention ?? [], count: budget)
+        return topRows(state.imageRows, scores: context.evidence.lastTokenAttention, count: budget)
     }
 }

@@ -66,7 +66,7 @@ public struct PyramidWrapper {
                 let hook = hooks[stage]
                 var evidence = LayerEvidence()
                 if hook.needs.contains(.lastTokenAttention) {
-                    evidence.lastTokenAttention = layer.attention(of: [state.count - 1], in: state).floats
+                    evidence.lastTokenAttention = layer.lastTokenAttention(in: state)
                 }
                 apply(hook, evidence)
             }
