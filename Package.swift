@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
+        // oneDNN 2.6 (Debian libdnnl-dev, no pkg-config file): bf16 matmul on the CPU's bf16 units.
+        .systemLibrary(name: "COneDNN", providers: [.apt(["libdnnl-dev"])]),
         // libjpeg-turbo (Debian libjpeg62-turbo-dev) behind a setjmp-safe C wrapper.
         .target(name: "CJPEGDecode", linkerSettings: [.linkedLibrary("jpeg")]),
 
@@ -30,7 +32,7 @@ let package = Package(
         .target(name: "CKernels"),
 
         // Library modules.
-        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels", "COneDNN"]),
         .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["CKernels", "Tensors", "WeightIO", "PyramidDrop"]),

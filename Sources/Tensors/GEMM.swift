@@ -48,8 +48,10 @@ public enum GEMM {
     /// `y[n, out] = x[n, in] · Wᵀ + b`, the PyTorch `nn.Linear` convention (`weight` is `[out, in]`).
     /// `weight` may be stored as F32, F16 or BF16. A single row (a decode step) goes through our
     /// vectorised GEMV on both cores, reading 16-bit weights as they are; more rows go through
-    /// `sgemm`, 16-bit weights over tiles converted into a reused scratch buffer (never expanded whole).
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    /// `sgemm`, 16-bit weights over tiles converted into a reused scratch buffer (never expanded
+    /// whole) — or, with `compute: .bf16` (BF16 weights), through oneDNN's bf16 matmul with the
+    /// rows of `x` rounded to bf16.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, compute: ComputePath = .f32) -> Tensor {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         precondition(x.shape.last == inFeatures, "linear: input \(x.shape) does not match weight \(weight.shape)")
@@ -73,6 +75,8 @@ public enum GEMM {
                     }
                 } else if rows == 1 {
                     halfGEMV(weight, x: xp, y: yp)
+                } else if compute == .bf16 {
+                    bf16GEMM(weight, x: xp, rows: rows, y: yp)
                 } else {
                     tiledHalfGEMM(weight, x: xp, rows: rows, y: yp)
                 }
@@ -88,6 +92,25 @@ public enum GEMM {
             }
         }
         return out
+    }
+
+    /// `y[rows, out] = bf16(x) · Wᵀ` on the bf16 units, for a BF16 `W`.
+    private static func bf16GEMM(_ weight: Tensor, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>) {
+        precondition(weight.dtype == .bf16, "bf16 compute needs BF16 weights, got \(weight.dtype.rawValue)")
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        withBF16(x, count: rows * inFeatures) { xb in
+            OneDNNMatmul.multiply(m: rows, n: outFeatures, k: inFeatures, a: xb, lda: inFeatures,
+                                  b: weight.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self), ldb: inFeatures,
+                                  transB: true, c: y, ldc: outFeatures)
+        }
+    }
+
+    /// Calls `body` with `count` floats from `source` rounded to bf16 bits in a temporary buffer.
+    public static func withBF16<R>(_ source: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<UInt16>) -> R) -> R {
+        let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: max(count, 1))
+        defer { buffer.deallocate() }
+        HalfPrecision.convertFromFloat(source, count: count, dtype: .bf16, into: buffer)
+        return body(buffer)
     }
 
     /// `y = W x` for a 16-bit `W` `[out, in]`, reading the weight directly.

@@ -1,13 +1,19 @@
 import CKernels
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Data parallelism for the work OpenBLAS does not already spread over the cores (16-bit GEMV,
 /// conversions, element-wise loops). Never call BLAS from inside `forEach`: OpenBLAS runs its own
 /// threads, and nesting them oversubscribes the cores.
 public enum Parallel {
-    /// Worker count: the active processor count.
-    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Worker count: the active processor count unless `Threads.set` chose another.
+    public static var workers: Int { workerCount.load(ordering: .relaxed) }
+
+    private static let workerCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// Sets the worker count (see `Threads.set`, which also sets OpenBLAS's and oneDNN's).
+    static func setWorkers(_ count: Int) { workerCount.store(max(1, count), ordering: .relaxed) }
 
     /// Runs `body(0..<parts)` concurrently (inline when `parts` is 1).
     public static func forEach(_ parts: Int, _ body: (Int) -> Void) {

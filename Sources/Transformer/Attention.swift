@@ -12,7 +12,7 @@ public enum Attention {
     /// `lastRowMean`, also writes the mean over heads of the last query's attention probabilities
     /// (`store.count` floats) — the row token policies rank with, from this very pass.
     public static func causal(queries q: Tensor, store: any KVStore, heads: Int, kvHeads: Int,
-                              lastRowMean: UnsafeMutablePointer<Float>? = nil) -> Tensor {
+                              lastRowMean: UnsafeMutablePointer<Float>? = nil, compute: ComputePath = .f32) -> Tensor {
         let n = q.shape[0], width = q.shape[1]
         var out = Tensor(zeros: [n, width])
         q.withFloats { pq in
@@ -20,6 +20,9 @@ public enum Attention {
                 store.withRows { rows in
                     let shape = Shape(queries: n, keys: rows.count, heads: heads, kvHeads: kvHeads, headDim: width / heads)
                     switch rows.dtype {
+                    case _ where compute == .bf16 && !(n == 1 && lastRowMean == nil):
+                        runBF16(q: pq.baseAddress!, keys: rows.keys!, values: rows.values!, dtype: rows.dtype, out: po.baseAddress!,
+                                shape, lastRowMean: lastRowMean)
                     case .f32:
                         run(q: pq.baseAddress!, k: rows.keys!.assumingMemoryBound(to: Float.self),
                             v: rows.values!.assumingMemoryBound(to: Float.self), out: po.baseAddress!, shape, lastRowMean: lastRowMean)
@@ -50,12 +53,18 @@ public enum Attention {
 
     /// Attention without a mask (every query sees every key, as in a vision tower) of `q`
     /// (`[n, heads·hd]`) over `k`, `v` (`[total, kvHeads·hd]`): `[n, heads·hd]`.
-    public static func unmasked(queries q: Tensor, keys k: Tensor, values v: Tensor, heads: Int, kvHeads: Int) -> Tensor {
+    public static func unmasked(queries q: Tensor, keys k: Tensor, values v: Tensor, heads: Int, kvHeads: Int,
+                                compute: ComputePath = .f32) -> Tensor {
         let n = q.shape[0], width = q.shape[1]
         var out = Tensor(zeros: [n, width])
         q.withFloats { pq in k.withFloats { pk in v.withFloats { pv in out.withMutableFloats { po in
             let shape = Shape(queries: n, keys: k.shape[0], heads: heads, kvHeads: kvHeads, headDim: width / heads, causal: false)
-            run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!, shape, lastRowMean: nil)
+            if compute == .bf16 {
+                runBF16(q: pq.baseAddress!, keys: UnsafeRawPointer(pk.baseAddress!), values: UnsafeRawPointer(pv.baseAddress!),
+                        dtype: .f32, out: po.baseAddress!, shape, lastRowMean: nil)
+            } else {
+                run(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!, shape, lastRowMean: nil)
+            }
         } } } }
         return out
     }
@@ -99,12 +108,12 @@ public enum Attention {
     /// over heads, into `lastRowMean`.
     static func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                     out: UnsafeMutablePointer<Float>, _ shape: Shape, lastRowMean: UnsafeMutablePointer<Float>?) {
-        let (n, total, heads, headDim) = (shape.queries, shape.keys, shape.heads, shape.headDim)
-        let qWidth = heads * headDim, kvWidth = shape.kvHeads * headDim
-        if n == 1 && shape.causal && lastRowMean == nil {
+        let (total, headDim) = (shape.keys, shape.headDim)
+        let qWidth = shape.heads * headDim, kvWidth = shape.kvHeads * headDim
+        if shape.queries == 1 && shape.causal && lastRowMean == nil {
             // A decode step: heads split over the cores, each walking the cache token by token in
             // vectorised C, and no OpenBLAS call to wake its threads between the GEMVs.
-            Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
+            Parallel.forEachChunk(of: shape.heads, minimumPerWorker: 4) { range in
                 withScratch(range.count * total) { scratch in
                     pd_attend_heads(q, k, v, out, total, headDim, kvWidth, shape.groups, range.lowerBound, range.upperBound,
                                     shape.scale, scratch)
@@ -112,27 +121,88 @@ public enum Attention {
             }
             return
         }
+        let products = BlockProducts(
+            scores: { h, r0, rows, width, scores in
+                GEMM.sgemm(transB: true, m: rows, n: width, k: headDim, alpha: shape.scale,
+                           a: q + r0 * qWidth + h * headDim, lda: qWidth, b: k + (h / shape.groups) * headDim, ldb: kvWidth,
+                           c: scores, ldc: width)
+            },
+            values: { h, r0, rows, width, probabilities in
+                GEMM.sgemm(m: rows, n: headDim, k: width, a: probabilities, lda: width, b: v + (h / shape.groups) * headDim,
+                           ldb: kvWidth, c: out + r0 * qWidth + h * headDim, ldc: qWidth)
+            })
+        blocks(shape, products, lastRowMean: lastRowMean)
+    }
+
+    /// `run` on the bf16 units: queries, keys and values rounded to bf16 once (keys and values
+    /// of a BF16 store are used as they are), each head's score and value products through
+    /// oneDNN with f32 results; softmax and the ranking row stay f32.
+    static func runBF16(q: UnsafePointer<Float>, keys: UnsafeRawPointer, values: UnsafeRawPointer, dtype: DType,
+                        out: UnsafeMutablePointer<Float>, _ shape: Shape, lastRowMean: UnsafeMutablePointer<Float>?) {
+        let (n, total, headDim) = (shape.queries, shape.keys, shape.headDim)
+        let qWidth = shape.heads * headDim, kvWidth = shape.kvHeads * headDim
+        GEMM.withBF16(q, count: n * qWidth) { qb in
+            withBF16Rows(keys, dtype: dtype, count: total * kvWidth) { kb in
+                withBF16Rows(values, dtype: dtype, count: total * kvWidth) { vb in
+                    let probabilities = UnsafeMutablePointer<UInt16>.allocate(capacity: max(min(n, queryBlock) * total, 1))
+                    defer { probabilities.deallocate() }
+                    let products = BlockProducts(
+                        scores: { h, r0, rows, width, scores in
+                            OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale,
+                                                  a: qb + r0 * qWidth + h * headDim, lda: qWidth,
+                                                  b: kb + (h / shape.groups) * headDim, ldb: kvWidth, transB: true, c: scores, ldc: width)
+                        },
+                        values: { h, r0, rows, width, p in
+                            HalfPrecision.convertFromFloat(p, count: rows * width, dtype: .bf16, into: probabilities)
+                            OneDNNMatmul.multiply(m: rows, n: headDim, k: width, a: probabilities, lda: width,
+                                                  b: vb + (h / shape.groups) * headDim, ldb: kvWidth, transB: false,
+                                                  c: out + r0 * qWidth + h * headDim, ldc: qWidth)
+                        })
+                    blocks(shape, products, lastRowMean: lastRowMean)
+                }
+            }
+        }
+    }
+
+    /// Rows of f32 or bf16 elements as bf16 bits: BF16 rows in place, f32 rows rounded into a
+    /// temporary buffer.
+    private static func withBF16Rows(_ rows: UnsafeRawPointer, dtype: DType, count: Int, _ body: (UnsafePointer<UInt16>) -> Void) {
+        if dtype == .bf16 {
+            body(rows.assumingMemoryBound(to: UInt16.self))
+        } else {
+            precondition(dtype == .f32, "attention rows are f32 or bf16, got \(dtype.rawValue)")
+            GEMM.withBF16(rows.assumingMemoryBound(to: Float.self), count: count, body)
+        }
+    }
+
+    /// One head's block products: `scores(h, r0, rows, width, into)` writes `scale · Q Kᵀ` of
+    /// query rows `r0 ..< r0 + rows` over the first `width` keys; `values(h, r0, rows, width, p)`
+    /// writes `p · V` into those rows of head `h` of the output.
+    struct BlockProducts {
+        let scores: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+        let values: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    }
+
+    /// The prefill loop over heads and blocks of query rows: a causal block only scores the keys
+    /// its last row sees (the lower triangle, not all n × total scores), and the scratch is one
+    /// block's rows. With `lastRowMean`, the last query's probabilities are averaged over heads.
+    private static func blocks(_ shape: Shape, _ products: BlockProducts, lastRowMean: UnsafeMutablePointer<Float>?) {
+        let (n, total, heads) = (shape.queries, shape.keys, shape.heads)
         lastRowMean?.update(repeating: 0, count: total)
-        // Query rows go in blocks; a causal block only scores the keys its last row sees (the
-        // lower triangle, not all n × total scores), and the scratch is one block's rows.
         let block = min(n, queryBlock)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * total)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(block * total, 1))
         defer { scores.deallocate() }
         for h in 0..<heads {
-            let g = h / shape.groups
             for r0 in stride(from: 0, to: n, by: block) {
                 let rows = min(block, n - r0)
                 let width = shape.causal ? total - n + r0 + rows : total
-                GEMM.sgemm(transB: true, m: rows, n: width, k: headDim, alpha: shape.scale,
-                           a: q + r0 * qWidth + h * headDim, lda: qWidth, b: k + g * headDim, ldb: kvWidth,
-                           c: scores, ldc: width)
+                products.scores(h, r0, rows, width, scores)
                 normalizeRows(scores, rows: rows, width: width, firstVisible: shape.causal ? total - n + r0 + 1 : width)
                 if let lastRowMean, r0 + rows == n {
                     let last = scores + (rows - 1) * width
                     for j in 0..<width { lastRowMean[j] += last[j] }
                 }
-                GEMM.sgemm(m: rows, n: headDim, k: width, a: scores, lda: width, b: v + g * headDim, ldb: kvWidth,
-                           c: out + r0 * qWidth + h * headDim, ldc: qWidth)
+                products.values(h, r0, rows, width, scores)
             }
         }
         if let lastRowMean {

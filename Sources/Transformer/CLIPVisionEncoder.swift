@@ -10,16 +10,20 @@ public struct CLIPEncoderLayer: Sendable {
     public let fc2: Linear                                  // [D, I] + bias
     public let config: CLIPVisionConfig
 
-    public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig) throws {
+    /// Where the layer's products run (its projections' path).
+    public var compute: ComputePath { qProj.compute }
+
+    /// Loads the layer named `\(prefix).…`, for the path `compute` gives the stored weights.
+    public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig, compute: ComputeMode = .auto) throws {
         let d = config.hiddenSize, m = config.intermediateSize
         layerNorm1 = (try store.tensor("\(prefix).layer_norm1.weight", shape: [d]), try store.tensor("\(prefix).layer_norm1.bias", shape: [d]))
         layerNorm2 = (try store.tensor("\(prefix).layer_norm2.weight", shape: [d]), try store.tensor("\(prefix).layer_norm2.bias", shape: [d]))
-        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: d, in: d, bias: true)
-        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: d, in: d, bias: true)
-        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: d, in: d, bias: true)
-        outProj = try Linear(store, "\(prefix).self_attn.out_proj", out: d, in: d, bias: true)
-        fc1 = try Linear(store, "\(prefix).mlp.fc1", out: m, in: d, bias: true)
-        fc2 = try Linear(store, "\(prefix).mlp.fc2", out: d, in: m, bias: true)
+        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: d, in: d, bias: true, compute: compute)
+        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: d, in: d, bias: true, compute: compute)
+        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: d, in: d, bias: true, compute: compute)
+        outProj = try Linear(store, "\(prefix).self_attn.out_proj", out: d, in: d, bias: true, compute: compute)
+        fc1 = try Linear(store, "\(prefix).mlp.fc1", out: m, in: d, bias: true, compute: compute)
+        fc2 = try Linear(store, "\(prefix).mlp.fc2", out: d, in: m, bias: true, compute: compute)
         self.config = config
     }
 
@@ -27,7 +31,8 @@ public struct CLIPEncoderLayer: Sendable {
     public func callAsFunction(_ x: inout Tensor) {
         let h = Normalization.layerNorm(x, weight: layerNorm1.weight, bias: layerNorm1.bias, eps: config.layerNormEps)
         let q = qProj(h), k = kProj(h), v = vProj(h)
-        let attended = Attention.unmasked(queries: q, keys: k, values: v, heads: config.headCount, kvHeads: config.headCount)
+        let attended = Attention.unmasked(queries: q, keys: k, values: v, heads: config.headCount, kvHeads: config.headCount,
+                                          compute: compute)
         x.add(outProj(attended))
         var hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps))
         config.hiddenAct.apply(&hidden)
@@ -49,7 +54,7 @@ public struct CLIPVisionEncoder: Sendable {
 
     public let config: CLIPVisionConfig
     public let classEmbedding: Tensor       // [D]
-    public let patchEmbedding: Tensor       // [D, C·P·P] (the conv kernel, flattened)
+    public let patchEmbedding: Linear       // [D, C·P·P] (the conv kernel, flattened)
     public let positionEmbedding: Tensor    // [patches + 1, D]
     public let preLayerNorm: (weight: Tensor, bias: Tensor)
     /// The layers that run: as many as the feature layer needs.
@@ -59,7 +64,9 @@ public struct CLIPVisionEncoder: Sendable {
     /// Loads the tower whose tensors are named `\(prefix)embeddings.class_embedding` etc.
     /// `featureLayer` indexes the hidden states (0 = after `pre_layrnorm`, i = after layer i);
     /// negative values count from the end, so −2 runs all layers but the last.
-    public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig, featureLayer: Int, selection: FeatureSelection) throws {
+    /// `compute` chooses each projection's path from its stored dtype (the patch embedding too).
+    public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig, featureLayer: Int, selection: FeatureSelection,
+                compute: ComputeMode = .auto) throws {
         let d = config.hiddenSize, p = config.patchSize, c = config.channels
         let index = featureLayer < 0 ? config.layerCount + 1 + featureLayer : featureLayer
         guard index >= 0 && index <= config.layerCount else {
@@ -67,10 +74,12 @@ public struct CLIPVisionEncoder: Sendable {
                                                  reason: "\(featureLayer) is outside the \(config.layerCount + 1) hidden states")
         }
         classEmbedding = try store.tensor("\(prefix)embeddings.class_embedding", shape: [d])
-        patchEmbedding = try store.tensor("\(prefix)embeddings.patch_embedding.weight", shape: [d, c, p, p]).reshaped([d, c * p * p])
+        let patchName = "\(prefix)embeddings.patch_embedding.weight"
+        let patchWeight = try store.tensor(patchName, shape: [d, c, p, p]).reshaped([d, c * p * p])
+        patchEmbedding = try Linear(loaded: patchWeight, named: patchName, from: store, compute: compute)
         positionEmbedding = try store.tensor("\(prefix)embeddings.position_embedding.weight", shape: [config.patchCount + 1, d])
         preLayerNorm = (try store.tensor("\(prefix)pre_layrnorm.weight", shape: [d]), try store.tensor("\(prefix)pre_layrnorm.bias", shape: [d]))
-        layers = try (0..<index).map { try CLIPEncoderLayer(store, prefix: "\(prefix)encoder.layers.\($0)", config: config) }
+        layers = try (0..<index).map { try CLIPEncoderLayer(store, prefix: "\(prefix)encoder.layers.\($0)", config: config, compute: compute) }
         self.config = config
         self.selection = selection
     }
@@ -91,7 +100,7 @@ public struct CLIPVisionEncoder: Sendable {
                 } } } }
             }
         }
-        let embedded = GEMM.linear(patches, weight: patchEmbedding)   // [patches, D]
+        let embedded = patchEmbedding(patches)   // [patches, D]
         var x = Tensor(zeros: [config.patchCount + 1, d])
         x.withMutableFloats { dst in
             classEmbedding.withFloats { dst.baseAddress!.update(from: $0.baseAddress!, count: d) }

@@ -8,20 +8,41 @@ public struct Linear: Sendable {
     /// `[outFeatures]`, if the layer has a bias.
     public let bias: Tensor?
 
-    public init(weight: Tensor, bias: Tensor? = nil) {
+    /// Where its products run (`.bf16` holds the weight as BF16).
+    public let compute: ComputePath
+
+    /// A layer computing on `compute` (`.bf16` needs a BF16 weight).
+    public init(weight: Tensor, bias: Tensor? = nil, compute: ComputePath = .f32) {
+        precondition(compute == .f32 || weight.dtype == .bf16, "bf16 compute needs a BF16 weight, got \(weight.dtype.rawValue)")
         self.weight = weight
         self.bias = bias
+        self.compute = compute
     }
 
-    /// Loads `\(name).weight` (and `\(name).bias` if `bias`), checking shapes.
-    public init(_ store: WeightStore, _ name: String, out: Int, in inFeatures: Int, bias: Bool) throws {
-        weight = try store.tensor("\(name).weight", shape: [out, inFeatures])
-        self.bias = bias ? try store.tensor("\(name).bias", shape: [out]) : nil
+    /// Loads `\(name).weight` (and `\(name).bias` if `bias`), checking shapes, for the path
+    /// `compute` gives its stored dtype.
+    public init(_ store: WeightStore, _ name: String, out: Int, in inFeatures: Int, bias: Bool, compute: ComputeMode = .auto) throws {
+        try self.init(loaded: try store.tensor("\(name).weight", shape: [out, inFeatures]), named: "\(name).weight", from: store,
+                      bias: bias ? try store.tensor("\(name).bias", shape: [out]) : nil, compute: compute)
+    }
+
+    /// A layer over `weight`, the tensor `name` of `store` (`[out, in]`), for the path `compute`
+    /// gives its dtype. On the bf16 path an F16/F32 weight is rounded to BF16 once, into owned
+    /// memory, and the mapped file's pages of the original are released (so a model never
+    /// holds both copies).
+    public init(loaded weight: Tensor, named name: String, from store: WeightStore, bias: Tensor? = nil, compute: ComputeMode) throws {
+        let path = try compute.path(forWeights: weight.dtype)
+        if path == .bf16 && weight.dtype != .bf16 {
+            self.init(weight: weight.converted(to: .bf16), bias: bias, compute: path)
+            store.release(name)
+        } else {
+            self.init(weight: weight, bias: bias, compute: path)
+        }
     }
 
     public var outFeatures: Int { weight.shape[0] }
     public var inFeatures: Int { weight.shape[1] }
 
     /// Applies the layer to every row of `x` (`[…, in]` → `[…, out]`).
-    public func callAsFunction(_ x: Tensor) -> Tensor { GEMM.linear(x, weight: weight, bias: bias) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { GEMM.linear(x, weight: weight, bias: bias, compute: compute) }
 }

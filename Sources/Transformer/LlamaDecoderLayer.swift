@@ -33,19 +33,23 @@ public struct LlamaDecoderLayer: Sendable {
         rope = RoPE(headDim: config.headDim, theta: config.ropeTheta)
     }
 
-    /// Loads the layer whose tensors are named `\(prefix).self_attn.q_proj.weight` etc.
-    public init(_ store: WeightStore, prefix: String, config: LlamaConfig) throws {
+    /// Where the layer's products run (its projections' path).
+    public var compute: ComputePath { qProj.compute }
+
+    /// Loads the layer whose tensors are named `\(prefix).self_attn.q_proj.weight` etc., for the
+    /// path `compute` gives the stored weights.
+    public init(_ store: WeightStore, prefix: String, config: LlamaConfig, compute: ComputeMode = .auto) throws {
         let d = config.hiddenSize, q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
         let m = config.intermediateSize
         inputNorm = try store.tensor("\(prefix).input_layernorm.weight", shape: [d])
         postAttentionNorm = try store.tensor("\(prefix).post_attention_layernorm.weight", shape: [d])
-        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: q, in: d, bias: config.attentionBias)
-        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: kv, in: d, bias: config.attentionBias)
-        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: kv, in: d, bias: config.attentionBias)
-        oProj = try Linear(store, "\(prefix).self_attn.o_proj", out: d, in: q, bias: config.attentionBias)
-        gateProj = try Linear(store, "\(prefix).mlp.gate_proj", out: m, in: d, bias: config.mlpBias)
-        upProj = try Linear(store, "\(prefix).mlp.up_proj", out: m, in: d, bias: config.mlpBias)
-        downProj = try Linear(store, "\(prefix).mlp.down_proj", out: d, in: m, bias: config.mlpBias)
+        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: q, in: d, bias: config.attentionBias, compute: compute)
+        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: kv, in: d, bias: config.attentionBias, compute: compute)
+        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: kv, in: d, bias: config.attentionBias, compute: compute)
+        oProj = try Linear(store, "\(prefix).self_attn.o_proj", out: d, in: q, bias: config.attentionBias, compute: compute)
+        gateProj = try Linear(store, "\(prefix).mlp.gate_proj", out: m, in: d, bias: config.mlpBias, compute: compute)
+        upProj = try Linear(store, "\(prefix).mlp.up_proj", out: m, in: d, bias: config.mlpBias, compute: compute)
+        downProj = try Linear(store, "\(prefix).mlp.down_proj", out: d, in: m, bias: config.mlpBias, compute: compute)
         self.config = config
         rope = RoPE(headDim: config.headDim, theta: config.ropeTheta)
     }
@@ -81,7 +85,7 @@ extension LlamaDecoderLayer: DecoderLayer {
         rope.apply(&k, positions: state.positions)
         cache.append(keys: k, values: v)
         let attended = Attention.causal(queries: q, store: cache, heads: config.headCount, kvHeads: config.kvHeadCount,
-                                        lastRowMean: lastRowMean)
+                                        lastRowMean: lastRowMean, compute: compute)
         state.hidden.add(oProj(attended))
         let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
         var gate = gateProj(x2)
@@ -96,6 +100,11 @@ extension LlamaDecoderLayer: DecoderLayer {
         var q = qProj(x.gatherRows(queries)), k = kProj(x)
         rope.apply(&q, positions: queries.map { state.positions[$0] })
         rope.apply(&k, positions: state.positions)
+        if compute == .bf16 {
+            // The scores the bf16 forward pass would compute: from bf16-rounded queries and keys.
+            q = q.converted(to: .bf16).toFloat32()
+            k = k.converted(to: .bf16).toFloat32()
+        }
         return Attention.meanProbabilities(queries: q, keys: k, queryRows: queries, heads: config.headCount, kvHeads: config.kvHeadCount)
     }
 }

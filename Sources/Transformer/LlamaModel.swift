@@ -44,13 +44,15 @@ public struct LlamaModel: Sendable {
     }
 
     /// Loads every tensor by name, checking shapes. The embedding table fixes the vocabulary
-    /// size (llava-hf pads it beyond `vocab_size`); the head must match it.
-    public init(_ store: WeightStore, config: LlamaConfig, names: WeightNames = .causalLM()) throws {
+    /// size (llava-hf pads it beyond `vocab_size`); the head must match it. `compute` chooses
+    /// the layers' path from their stored dtype (the head is only ever a GEMV over the last
+    /// row, so it reads its weight as stored).
+    public init(_ store: WeightStore, config: LlamaConfig, names: WeightNames = .causalLM(), compute: ComputeMode = .auto) throws {
         let d = config.hiddenSize
         let vocabulary = store.info(names.embedTokens)?.shape.first ?? config.vocabularySize
         embedTokens = try store.tensor(names.embedTokens, shape: [vocabulary, d])
         layers = try (0..<config.layerCount).map {
-            try LlamaDecoderLayer(store, prefix: "\(names.layerPrefix).\($0)", config: config)
+            try LlamaDecoderLayer(store, prefix: "\(names.layerPrefix).\($0)", config: config, compute: compute)
         }
         norm = try store.tensor(names.norm, shape: [d])
         if config.tieWordEmbeddings && !store.contains(names.lmHead) {

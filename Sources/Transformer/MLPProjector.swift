@@ -14,11 +14,12 @@ public struct MLPProjector: Sendable {
         self.activation = activation
     }
 
-    /// Loads `first`/`second` (`….weight`, `….bias`) with the given sizes.
+    /// Loads `first`/`second` (`….weight`, `….bias`) with the given sizes, for the path `compute`
+    /// gives their stored dtype.
     public init(_ store: WeightStore, first: String, second: String, visionHidden: Int, textHidden: Int,
-                bias: Bool = true, activation: Activation = .gelu) throws {
-        linear1 = try Linear(store, first, out: textHidden, in: visionHidden, bias: bias)
-        linear2 = try Linear(store, second, out: textHidden, in: textHidden, bias: bias)
+                bias: Bool = true, activation: Activation = .gelu, compute: ComputeMode = .auto) throws {
+        linear1 = try Linear(store, first, out: textHidden, in: visionHidden, bias: bias, compute: compute)
+        linear2 = try Linear(store, second, out: textHidden, in: textHidden, bias: bias, compute: compute)
         self.activation = activation
     }
 

@@ -23,7 +23,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public let entries: [String: Entry]
     /// Tensor names, sorted.
     public let names: [String]
-    private let file: MappedFile
+    let file: MappedFile
     private let dataStart: Int
 
     /// Maps and validates the file at `path`. Every structural problem is a `WeightIOError` naming

@@ -27,9 +27,13 @@ public protocol TensorSource: AnyObject, Sendable {
     func info(_ name: String) -> TensorInfo?
     /// The tensor `name` (a view into the file where its layout allows).
     func tensor(_ name: String) throws -> Tensor
+    /// The mapping the tensors view, if the file is mapped.
+    var mapping: MappedFile? { get }
 }
 
 extension SafeTensorsFile: TensorSource {
+    public var mapping: MappedFile? { file }
+
     public func info(_ name: String) -> TensorInfo? {
         entries[name].map { TensorInfo(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
     }

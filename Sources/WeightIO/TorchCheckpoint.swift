@@ -83,6 +83,8 @@ public final class TorchCheckpoint: TensorSource, @unchecked Sendable {
         return bytes.count >= 262 && Array(bytes[257..<262]) == Array("ustar".utf8)
     }
 
+    public var mapping: MappedFile? { owner as? MappedFile }
+
     public func info(_ name: String) -> TensorInfo? {
         specs[name].map { TensorInfo(name: name, dtype: $0.storage.dtype, shape: $0.shape) }
     }

@@ -116,6 +116,13 @@ public final class WeightStore: @unchecked Sendable {
         return try file.tensor(name)
     }
 
+    /// Releases the resident pages of `name`'s bytes in its mapped file, once a converted copy
+    /// has replaced it (nothing happens for tensors that are not views of a mapping).
+    public func release(_ name: String) {
+        guard let source = location[name], let mapping = source.mapping, let tensor = try? source.tensor(name) else { return }
+        mapping.releasePages(of: tensor.rawBytes)
+    }
+
     /// The float tensor `name`, which must have exactly `shape` and be stored as F32, F16 or BF16.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         let tensor = try tensor(name)

@@ -1,13 +1,14 @@
 import Imaging
 import LLaVA
 import LLaVANeXT
+import Tensors
 import Tokenizer
 
 /// Loads a LLaVA checkpoint folder of any supported layout and version into a pipeline: the
 /// model, its tokenizer, and the image encoder its config asks for (anyres → LLaVA-NeXT).
 enum ModelLoading {
-    static func pipeline(folder: String, visionTower: String?) throws -> LLaVAPipeline {
-        let model = try LLaVAModel(folder: folder, visionTower: visionTower)
+    static func pipeline(folder: String, visionTower: String?, compute: ComputeMode) throws -> LLaVAPipeline {
+        let model = try LLaVAModel(folder: folder, visionTower: visionTower, compute: compute)
         let tokenizer = try Tokenizer(folder: folder)
         let encoder: any ImageEncoder = model.config.aspectMode == .anyres ? try AnyResEncoder(model: model) : try SingleCropEncoder(model: model)
         return LLaVAPipeline(model: model, tokenizer: tokenizer, encoder: encoder)

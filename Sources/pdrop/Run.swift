@@ -66,6 +66,8 @@ struct Run: ParsableCommand {
     @Option(help: "Write a PNG of the image patches kept at each stage (one column per stage).")
     var mapOut: String?
 
+    @OptionGroup var computeOptions: ComputeOptions
+
     @Flag(help: "Print one JSON object instead of streaming the answer.")
     var json = false
 
@@ -78,12 +80,12 @@ struct Run: ParsableCommand {
     }
 
     /// One line for stderr: image tokens kept per stage, prefill time, decode speed.
-    static func statsLine(_ result: GenerationResult) -> String {
+    static func statsLine(_ result: GenerationResult, compute: ComputePath) -> String {
         let trace = result.trace
         let kept = ([trace.imageTokens] + trace.stages.map(\.kept.count)).map(String.init).joined(separator: " → ")
         let rate = result.decodeSeconds > 0 ? Double(result.tokens.count) / result.decodeSeconds : 0
-        return String(format: "[pdrop] image tokens %@; prefill %.3f s; %d tokens at %.1f tokens/s",
-                      kept, result.prefillSeconds, result.tokens.count, rate)
+        return String(format: "[pdrop] image tokens %@; prefill %.3f s; %d tokens at %.1f tokens/s; compute %@",
+                      kept, result.prefillSeconds, result.tokens.count, rate, compute.description)
     }
 
     static func parseLayers(_ text: String) -> [Int]? {
@@ -92,7 +94,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower)
+        computeOptions.apply()
+        let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower, compute: computeOptions.compute)
         let llava = pipeline.model
         let pictures = try [image].compactMap { $0 }.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
         let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)
@@ -113,10 +116,10 @@ struct Run: ParsableCommand {
         }
         let answer = pipeline.tokenizer.decode(result.tokens)
         if !json { print("") }
-        FileHandle.standardError.write(Data((Self.statsLine(result) + "\n").utf8))
+        FileHandle.standardError.write(Data((Self.statsLine(result, compute: llava.computePaths.language) + "\n").utf8))
         let unprunedTokens = state.count + state.originalImageCount - state.imageCount
         let report = RunReport(result: result, promptTokens: unprunedTokens, policy: policy, shape: llava.language.shape,
-                               visionSeconds: visionSeconds)
+                               visionSeconds: visionSeconds, compute: llava.computePaths)
         if let logitsOut {
             try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),
                                          ("generated_ids", Tensor(shape: [result.tokens.count], integers: result.tokens))], to: logitsOut)

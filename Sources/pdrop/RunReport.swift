@@ -1,4 +1,5 @@
 import PyramidDrop
+import Tensors
 import Transformer
 import WeightIO
 
@@ -9,7 +10,9 @@ struct RunReport {
     let trace: JSON
 
     /// `promptTokens` counts the prompt before any pre-decoder pruning (the no-drop figure's tokens).
-    init(result: GenerationResult, promptTokens: Int, policy: any TokenPolicy, shape: DecoderShape, visionSeconds: Double) {
+    /// `compute` names the paths the language model and the vision tower took.
+    init(result: GenerationResult, promptTokens: Int, policy: any TokenPolicy, shape: DecoderShape, visionSeconds: Double,
+         compute: (language: ComputePath, vision: ComputePath)) {
         let t = result.trace
         let flops = shape.flops
         let layers = t.tokensPerLayer.count
@@ -30,6 +33,8 @@ struct RunReport {
                 "whole_prompt": .double(flops.totalFLOPs(tokensPerLayer: t.tokensPerLayer)),
                 "whole_prompt_vanilla": .double(flops.totalFLOPs(tokensPerLayer: Array(repeating: promptTokens, count: layers))),
             ]),
+            "compute": .object(["language": .string(compute.language.description), "vision": .string(compute.vision.description),
+                                "threads": .int(Threads.count)]),
             "seconds": .object(["vision": .double(visionSeconds), "prefill": .double(result.prefillSeconds),
                                 "decode": .double(result.decodeSeconds)]),
         ])

@@ -16,21 +16,28 @@ public struct LLaVAModel: Sendable {
     /// The checkpoint's configuration.
     public var config: LLaVAConfig { checkpoint.config }
 
-    /// Builds the vision tower, projector and language model of `checkpoint`.
-    public init(checkpoint: LLaVACheckpoint) throws {
+    /// Builds the vision tower, projector and language model of `checkpoint`, each on the path
+    /// `compute` gives its stored weights (`auto`: bf16 where they are BF16 and the CPU has
+    /// native bf16 matmul).
+    public init(checkpoint: LLaVACheckpoint, compute: ComputeMode = .auto) throws {
         self.checkpoint = checkpoint
         let config = checkpoint.config, layout = checkpoint.layout
         vision = try CLIPVisionEncoder(checkpoint.visionWeights, prefix: checkpoint.visionPrefix, config: config.vision,
-                                       featureLayer: config.featureLayer, selection: config.selection)
+                                       featureLayer: config.featureLayer, selection: config.selection, compute: compute)
         projector = try MLPProjector(checkpoint.weights, first: layout.projector.first, second: layout.projector.second,
                                      visionHidden: config.vision.hiddenSize, textHidden: config.text.hiddenSize,
-                                     bias: config.projectorBias, activation: config.projectorActivation)
-        language = try LlamaModel(checkpoint.weights, config: config.text, names: layout.languageModel)
+                                     bias: config.projectorBias, activation: config.projectorActivation, compute: compute)
+        language = try LlamaModel(checkpoint.weights, config: config.text, names: layout.languageModel, compute: compute)
     }
 
     /// Loads a model folder in any supported layout (see `LLaVACheckpoint.init(folder:visionTower:)`).
-    public init(folder: String, visionTower: String? = nil) throws {
-        try self.init(checkpoint: LLaVACheckpoint(folder: folder, visionTower: visionTower))
+    public init(folder: String, visionTower: String? = nil, compute: ComputeMode = .auto) throws {
+        try self.init(checkpoint: LLaVACheckpoint(folder: folder, visionTower: visionTower), compute: compute)
+    }
+
+    /// The paths the language model and the vision tower (with the projector) compute on.
+    public var computePaths: (language: ComputePath, vision: ComputePath) {
+        (language.layers.first?.compute ?? .f32, vision.patchEmbedding.compute)
     }
 
     /// Image-token count of one square tower input (576 for LLaVA-1.5).
