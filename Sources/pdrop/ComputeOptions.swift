@@ -17,11 +17,12 @@ struct ComputeOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if compute == .bf16 && !OneDNNMatmul.isNative {
-            throw ValidationError(ComputeError.noNativeBF16(OneDNNMatmul.forcedF32 ? "PDROP_FORCE_F32 is set" : OneDNNMatmul.implementation).description)
-        }
     }
 
-    /// Applies `--threads` (call before loading the model).
-    func apply() { Threads.set(threads ?? Threads.cores) }
+    /// Applies `--threads` and checks that `--compute` can be honoured here (call before loading
+    /// the model): `--compute bf16` on a CPU without native bf16 matmul is a one-line error.
+    func apply() throws {
+        Threads.set(threads ?? Threads.cores)
+        if compute == .bf16 { _ = try compute.path(forWeights: .bf16) }
+    }
 }

@@ -94,7 +94,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        computeOptions.apply()
+        try computeOptions.apply()
         let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower, compute: computeOptions.compute)
         let llava = pipeline.model
         let pictures = try [image].compactMap { $0 }.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
