@@ -16,11 +16,13 @@ public enum CommandRunner {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    /// Runs `pdrop arguments…` with `input` on standard input, from the package root.
-    public static func run(_ arguments: [String], input: [UInt8] = []) throws -> Output {
+    /// Runs `pdrop arguments…` with `input` on standard input, from the package root, with
+    /// `environment` added to this process's environment.
+    public static func run(_ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = pdrop
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin
