@@ -264,6 +264,43 @@ static void softmax_avx2(float *row, size_t n, float max_value) {
     for (; i < n; i++) row[i] *= 1.0f / sum;
 }
 
+/* Sixteen floats to bf16 bits, rounding to nearest even in integer arithmetic (bit-identical to
+ * the scalar f32_to_bf16; a NaN stays a quiet NaN), packed in order. */
+__attribute__((target("avx2,f16c,fma")))
+static inline __m256i bf16x16(const float *src) {
+    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), infinity = _mm256_set1_epi32(0x7f800000);
+    __m256i half[2];
+    for (int i = 0; i < 2; i++) {
+        const __m256i bits = _mm256_loadu_si256((const __m256i *)(src + 8 * i));
+        const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+        const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7fff))), 16);
+        const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x40));
+        const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, magnitude), infinity);
+        half[i] = _mm256_blendv_epi8(rounded, quiet, nan);
+    }
+    return _mm256_permute4x64_epi64(_mm256_packus_epi32(half[0], half[1]), 0xD8);
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void f32_to_bf16_avx2(const float *src, uint16_t *dst, size_t n);
+
+#endif
+
+/* float -> bfloat16 bits, rounding to nearest even; NaN becomes a quiet NaN. */
+static inline uint16_t f32_to_bf16(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40);
+    return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
+}
+
+#ifdef PD_X86
+__attribute__((target("avx2,f16c,fma")))
+static void f32_to_bf16_avx2(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(dst + i), bf16x16(src + i));
+    for (; i < n; i++) { const uint16_t bits = f32_to_bf16(src[i]); memcpy(dst + i, &bits, 2); }
+}
 #endif
 
 /* ---- rows of the KV cache: f32 or bfloat16, widened as they are read ------------------------ */
@@ -448,6 +485,13 @@ void pd_bf16_to_f32(const uint16_t *src, float *dst, size_t count) {
     if (has_avx2()) { convert_avx2(src, dst, count, 1); return; }
 #endif
     convert_scalar(src, dst, count, 1);
+}
+
+void pd_f32_to_bf16(const float *src, uint16_t *dst, size_t count) {
+#ifdef PD_X86
+    if (has_avx2()) { f32_to_bf16_avx2(src, dst, count); return; }
+#endif
+    for (size_t i = 0; i < count; i++) { const uint16_t bits = f32_to_bf16(src[i]); memcpy(dst + i, &bits, 2); }
 }
 
 void pd_gemv_32(const float *w, const float *x, float *y, size_t cols, size_t r0, size_t r1) {

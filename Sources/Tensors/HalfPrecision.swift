@@ -56,9 +56,7 @@ public enum HalfPrecision {
                 destination.storeBytes(of: f16FromFloat(source[i]), toByteOffset: 2 * i, as: UInt16.self)
             }
         case .bf16:
-            for i in 0..<count {
-                destination.storeBytes(of: bf16FromFloat(source[i]), toByteOffset: 2 * i, as: UInt16.self)
-            }
+            pd_f32_to_bf16(source, destination.assumingMemoryBound(to: UInt16.self), count)
         default:
             preconditionFailure("convertFromFloat: \(dtype.rawValue) is not a float storage type")
         }

@@ -13,6 +13,10 @@ void pd_f16_to_f32(const uint16_t *src, float *dst, size_t count);
 /* dst[i] = (float) src[i] for bfloat16 bits. Exact. */
 void pd_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
 
+/* dst[i] = bfloat16 bits of src[i], rounding to nearest even; NaN stays a quiet NaN (src need not
+ * be aligned; dst must not be shared with another thread's writes). */
+void pd_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
+
 /* y[r] = sum_c W[r, c] * x[c] for rows r in [row_begin, row_end) of a row-major [rows, cols]
  * matrix W of IEEE half (is_bf16 = 0) or bfloat16 (is_bf16 = 1) bits; accumulates in f32. */
 void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t cols,
