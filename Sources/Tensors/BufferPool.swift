@@ -99,6 +99,15 @@ public final class BufferPool: Sendable {
         return Unmanaged<BufferPool>.fromOpaque(installed).takeUnretainedValue()
     }
 
+    /// Calls `body` with `byteCount` uninitialised bytes (64-byte aligned) taken from `current`
+    /// and given back afterwards: scratch for kernels without page faults in steady loops.
+    public static func withScratch<R>(byteCount: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
+        let pool = current
+        let buffer = pool.take(byteCount: max(byteCount, 64))
+        defer { pool.give(buffer, byteCount: max(byteCount, 64)) }
+        return try body(buffer)
+    }
+
     /// Runs `body` with the owned tensors it creates on this thread taken from `pool` (for example
     /// to count the tensor buffers one loop takes, apart from other threads' work).
     public static func withPool<R>(_ pool: BufferPool, _ body: () throws -> R) rethrows -> R {

@@ -107,10 +107,11 @@ public enum GEMM {
 
     /// Calls `body` with `count` floats from `source` rounded to bf16 bits in a temporary buffer.
     public static func withBF16<R>(_ source: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<UInt16>) -> R) -> R {
-        let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: max(count, 1))
-        defer { buffer.deallocate() }
-        HalfPrecision.convertFromFloat(source, count: count, dtype: .bf16, into: buffer)
-        return body(buffer)
+        BufferPool.withScratch(byteCount: 2 * count) { raw in
+            let buffer = raw.bindMemory(to: UInt16.self, capacity: max(count, 1))
+            HalfPrecision.convertFromFloat(source, count: count, dtype: .bf16, into: buffer)
+            return body(buffer)
+        }
     }
 
     /// `y = W x` for a 16-bit `W` `[out, in]`, reading the weight directly.
@@ -135,17 +136,18 @@ public enum GEMM {
     private static func tiledHalfGEMM(_ weight: Tensor, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>) {
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         let tile = min(weightTileRows, outFeatures)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * inFeatures)
-        defer { scratch.deallocate() }
-        let elementBytes = weight.dtype.bitWidth / 8
-        var r0 = 0
-        while r0 < outFeatures {
-            let n = min(tile, outFeatures - r0)
-            HalfPrecision.convertToFloat(weight.rawBytes.baseAddress! + r0 * inFeatures * elementBytes,
-                                         dtype: weight.dtype, count: n * inFeatures, into: scratch)
-            sgemm(transB: true, m: rows, n: n, k: inFeatures, a: x, lda: inFeatures,
-                  b: scratch, ldb: inFeatures, c: y + r0, ldc: outFeatures)
-            r0 += n
+        BufferPool.withScratch(byteCount: 4 * tile * inFeatures) { raw in
+        let scratch = raw.bindMemory(to: Float.self, capacity: tile * inFeatures)
+            let elementBytes = weight.dtype.bitWidth / 8
+            var r0 = 0
+            while r0 < outFeatures {
+                let n = min(tile, outFeatures - r0)
+                HalfPrecision.convertToFloat(weight.rawBytes.baseAddress! + r0 * inFeatures * elementBytes,
+                                             dtype: weight.dtype, count: n * inFeatures, into: scratch)
+                sgemm(transB: true, m: rows, n: n, k: inFeatures, a: x, lda: inFeatures,
+                      b: scratch, ldb: inFeatures, c: y + r0, ldc: outFeatures)
+                r0 += n
+            }
         }
     }
 }

@@ -163,9 +163,11 @@ private final class Primitive: @unchecked Sendable {
 
     /// Runs the product on this thread (and oneDNN's OpenMP team), with a scratchpad of its own.
     func run(a: UnsafePointer<UInt16>, b: UnsafePointer<UInt16>, c: UnsafeMutablePointer<Float>) {
+        BufferPool.withScratch(byteCount: scratchpadBytes) { scratch in run(a: a, b: b, c: c, scratch: scratch) }
+    }
+
+    private func run(a: UnsafePointer<UInt16>, b: UnsafePointer<UInt16>, c: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer) {
         let engine = OneDNNMatmul.engine
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchpadBytes, 64), alignment: 64)
-        defer { scratch.deallocate() }
         var stream: dnnl_stream_t?
         var memories: [dnnl_memory_t?] = [nil, nil, nil, nil]
         defer {

@@ -144,21 +144,22 @@ public enum Attention {
         GEMM.withBF16(q, count: n * qWidth) { qb in
             withBF16Rows(keys, dtype: dtype, count: total * kvWidth) { kb in
                 withBF16Rows(values, dtype: dtype, count: total * kvWidth) { vb in
-                    let probabilities = UnsafeMutablePointer<UInt16>.allocate(capacity: max(min(n, queryBlock) * total, 1))
-                    defer { probabilities.deallocate() }
-                    let products = BlockProducts(
-                        scores: { h, r0, rows, width, scores in
-                            OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale,
-                                                  a: qb + r0 * qWidth + h * headDim, lda: qWidth,
-                                                  b: kb + (h / shape.groups) * headDim, ldb: kvWidth, transB: true, c: scores, ldc: width)
-                        },
-                        values: { h, r0, rows, width, p in
-                            HalfPrecision.convertFromFloat(p, count: rows * width, dtype: .bf16, into: probabilities)
-                            OneDNNMatmul.multiply(m: rows, n: headDim, k: width, a: probabilities, lda: width,
-                                                  b: vb + (h / shape.groups) * headDim, ldb: kvWidth, transB: false,
-                                                  c: out + r0 * qWidth + h * headDim, ldc: qWidth)
-                        })
-                    blocks(shape, products, lastRowMean: lastRowMean)
+                    BufferPool.withScratch(byteCount: 2 * min(n, queryBlock) * total) { raw in
+                        let probabilities = raw.bindMemory(to: UInt16.self, capacity: max(min(n, queryBlock) * total, 1))
+                        let products = BlockProducts(
+                            scores: { h, r0, rows, width, scores in
+                                OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale,
+                                                      a: qb + r0 * qWidth + h * headDim, lda: qWidth,
+                                                      b: kb + (h / shape.groups) * headDim, ldb: kvWidth, transB: true, c: scores, ldc: width)
+                            },
+                            values: { h, r0, rows, width, p in
+                                HalfPrecision.convertFromFloat(p, count: rows * width, dtype: .bf16, into: probabilities)
+                                OneDNNMatmul.multiply(m: rows, n: headDim, k: width, a: probabilities, lda: width,
+                                                      b: vb + (h / shape.groups) * headDim, ldb: kvWidth, transB: false,
+                                                      c: out + r0 * qWidth + h * headDim, ldc: qWidth)
+                            })
+                        blocks(shape, products, lastRowMean: lastRowMean)
+                    }
                 }
             }
         }
@@ -190,19 +191,20 @@ public enum Attention {
         let (n, total, heads) = (shape.queries, shape.keys, shape.heads)
         lastRowMean?.update(repeating: 0, count: total)
         let block = min(n, queryBlock)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(block * total, 1))
-        defer { scores.deallocate() }
-        for h in 0..<heads {
-            for r0 in stride(from: 0, to: n, by: block) {
-                let rows = min(block, n - r0)
-                let width = shape.causal ? total - n + r0 + rows : total
-                products.scores(h, r0, rows, width, scores)
-                normalizeRows(scores, rows: rows, width: width, firstVisible: shape.causal ? total - n + r0 + 1 : width)
-                if let lastRowMean, r0 + rows == n {
-                    let last = scores + (rows - 1) * width
-                    for j in 0..<width { lastRowMean[j] += last[j] }
+        BufferPool.withScratch(byteCount: 4 * block * total) { raw in
+            let scores = raw.bindMemory(to: Float.self, capacity: max(block * total, 1))
+            for h in 0..<heads {
+                for r0 in stride(from: 0, to: n, by: block) {
+                    let rows = min(block, n - r0)
+                    let width = shape.causal ? total - n + r0 + rows : total
+                    products.scores(h, r0, rows, width, scores)
+                    normalizeRows(scores, rows: rows, width: width, firstVisible: shape.causal ? total - n + r0 + 1 : width)
+                    if let lastRowMean, r0 + rows == n {
+                        let last = scores + (rows - 1) * width
+                        for j in 0..<width { lastRowMean[j] += last[j] }
+                    }
+                    products.values(h, r0, rows, width, scores)
                 }
-                products.values(h, r0, rows, width, scores)
             }
         }
         if let lastRowMean {

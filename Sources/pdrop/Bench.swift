@@ -39,6 +39,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "With 16-bit --weights, also time decode on an f32 copy of the model, steps interleaved.")
     var compareF32 = false
 
+    @OptionGroup var computeOptions: ComputeOptions
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -64,8 +66,10 @@ struct Bench: ParsableCommand {
         var config = try preset.config()
         if let layers { config.layerCount = layers }
         let images = imageTokens ?? preset.defaultImageTokens
-        let dtype = DType(rawValue: weights.uppercased())!
-        let model = SyntheticModel.make(config: config, dtype: dtype)
+        try computeOptions.apply()
+        let path = try computeOptions.compute.path(forWeights: DType(rawValue: weights.uppercased())!)
+        let dtype = path == .bf16 ? DType.bf16 : DType(rawValue: weights.uppercased())!
+        let model = SyntheticModel.make(config: config, dtype: dtype, compute: path)
         let prompt = try Self.prompt(model: model, imageTokens: images, textTokens: textTokens)
         let flops = config.decoderShape.flops
         let yardstick = Self.sgemmGFLOPs(config: config, rows: prompt.count)
