@@ -30,6 +30,8 @@ let package = Package(
 
         // CPU kernels for 16-bit weights (runtime dispatch to AVX2/F16C/FMA).
         .target(name: "CKernels"),
+        // The memory-bandwidth yardstick of `pdrop bench` (a streaming sum, fast in debug builds too).
+        .target(name: "CStreamRead"),
 
         // Library modules.
         .target(name: "Tensors", dependencies: ["CBLAS", "CKernels", "COneDNN"]),
@@ -49,7 +51,7 @@ let package = Package(
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
-            "CBLAS", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT", "LLaVAConversion",
+            "CBLAS", "CStreamRead", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT", "LLaVAConversion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

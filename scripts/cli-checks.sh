@@ -3,6 +3,8 @@
 #   - `pdrop inspect` on good files and folders prints one line per tensor and a totals line;
 #   - on every malformed file or folder of Tests/Fixtures/safetensors/malformed (and a missing path)
 #     it prints nothing on stdout, exactly ONE line on stderr naming the path, and exits with 1;
+#   - `pdrop bench` (tiny shapes) reports its paths, CPU flags and yardsticks, with --compute f32
+#     and --vision, in text and JSON;
 #   - a usage error exits with 64.
 # Usage: bash scripts/cli-checks.sh PDROP_BINARY      (e.g. .build/debug/pdrop)
 # Ends with "cli-checks: N passed, M failed" and exits non-zero if anything failed.
@@ -133,6 +135,63 @@ pushd "$fixtures" >/dev/null
 expect_one_line_error "a relative path" "malformed/unknown_dtype.safetensors"
 expect_one_line_error "a relative folder path" "malformed/index_tensor_in_two_shards"
 popd >/dev/null
+
+# --- bench (tiny shapes: the figures are meaningless in a debug build, the report's form is not) ----
+# expect_bench NAME "ARGS" KEY...: exit 0, empty stderr, and every KEY on stdout.
+expect_bench() {
+    local name="$1" args="$2"
+    shift 2
+    # shellcheck disable=SC2086
+    run bench $args
+    if [ "$status" -ne 0 ]; then
+        fail "$name" "exit status $status, expected 0; stderr: $err"
+        return
+    fi
+    if [ -n "$err" ]; then
+        fail "$name" "unexpected stderr: $err"
+        return
+    fi
+    local key
+    for key in "$@"; do
+        if ! grep -qF -- "$key" "$scratch/out"; then
+            fail "$name" "no '$key' in the output:"
+            sed 's/^/    | /' "$scratch/out" | head -40
+            return
+        fi
+    done
+    pass "$name"
+}
+expect_bench "bench --compute f32 --json: paths, flags, yardsticks, decode bytes" \
+    "--preset tiny --runs 1 --decode-tokens 2 --weights bf16 --compute f32 --json" \
+    '"path": "f32"' '"prefill": "openblas f32' '"decode": "gemv ' '"cpu_flags"' '"avx512_bf16"' '"amx_bf16"' '"kernels"' \
+    '"sgemm_gflops"' '"yardstick"' '"name": "openblas sgemm"' '"efficiency"' '"fallbacks"' '"bytes_per_step"' \
+    '"stream_gbps"' '"stream_ratio"' '"stream_ratio_paired"' '"sgemv_gbps"' '"weights_stored": "bf16"'
+expect_bench "bench text output names the yardstick, paths and flags" \
+    "--preset tiny --runs 1 --decode-tokens 1 --compute f32" \
+    "compute f32 (--compute f32)" "cpu: " "kernels " "yardstick: openblas sgemm at the model's GEMM shapes" \
+    "full   prefill" "efficiency" "streaming read on" "peak RSS"
+expect_bench "bench --vision --vision-layers 2 --json: the tower alone" \
+    "--preset tiny --vision --vision-layers 2 --runs 1 --json" \
+    '"vision"' '"layers": 2' '"tokens": 17' '"flops"' '"gflops"' '"bound_ratio"' '"yardstick"' '"cpu_flags"'
+expect_bench "bench --vision text output" "--preset tiny --vision --vision-layers 1 --runs 1" \
+    "tiny CLIP vision tower (synthetic): 1 of 4 layers" "yardstick: " "the time at the yardstick's rate"
+if grep -qF '"variants"' "$scratch/out"; then fail "bench --vision runs only the tower" "variants in the output"; else pass "bench --vision runs only the tower"; fi
+run bench --preset tiny --runs 1 --decode-tokens 1 --compute bf16 --json
+if [ "$status" -eq 0 ] && [[ "$out" == *'"path": "bf16"'* ]] && [[ "$out" == *'"name": "onednn bf16 gemm"'* ]]; then
+    pass "bench --compute bf16 measures against oneDNN's bf16 GEMM"
+elif [ "$status" -eq 1 ] && [ "$(lines "$scratch/err")" -eq 1 ] && [[ "$err" == *"--compute bf16"* ]]; then
+    pass "bench --compute bf16 without native bf16 is a one-line error"
+else
+    fail "bench --compute bf16" "status $status, stderr: $err"
+fi
+run bench --help
+if [ "$status" -eq 0 ] && [[ "$out" == *--vision-layers* ]] && [[ "$out" == *"only the CLIP vision tower"* ]] && [[ "$out" == *--compute* ]]; then
+    pass "bench --help documents --vision and --compute"
+else
+    fail "bench --help" "status $status"
+fi
+run bench --preset tiny --vision-layers 2
+if [ "$status" -eq 64 ]; then pass "bench --vision-layers without --vision is a usage error (64)"; else fail "bench --vision-layers" "exit status $status, expected 64"; fi
 
 # --- usage --------------------------------------------------------------------------------------
 run inspect

@@ -13,6 +13,23 @@ public struct CLIPEncoderLayer: Sendable {
     /// Where the layer's products run (its projections' path).
     public var compute: ComputePath { qProj.compute }
 
+    /// A layer from its parts: the two layer norms (`[D]` weight and bias each), the attention
+    /// projections (`[D, D]` with bias), `fc1` (`[I, D]` with bias) and `fc2` (`[D, I]` with
+    /// bias). The layer computes on its projections' paths (`qProj.compute`), so build them all
+    /// for one path.
+    public init(layerNorm1: (weight: Tensor, bias: Tensor), layerNorm2: (weight: Tensor, bias: Tensor),
+                qProj: Linear, kProj: Linear, vProj: Linear, outProj: Linear, fc1: Linear, fc2: Linear, config: CLIPVisionConfig) {
+        self.layerNorm1 = layerNorm1
+        self.layerNorm2 = layerNorm2
+        self.qProj = qProj
+        self.kProj = kProj
+        self.vProj = vProj
+        self.outProj = outProj
+        self.fc1 = fc1
+        self.fc2 = fc2
+        self.config = config
+    }
+
     /// Loads the layer named `\(prefix).…`, for the path `compute` gives the stored weights.
     public init(_ store: WeightStore, prefix: String, config: CLIPVisionConfig, compute: ComputeMode = .auto) throws {
         let d = config.hiddenSize, m = config.intermediateSize
@@ -60,6 +77,28 @@ public struct CLIPVisionEncoder: Sendable {
     /// The layers that run: as many as the feature layer needs.
     public let layers: [CLIPEncoderLayer]
     public let selection: FeatureSelection
+
+    /// A tower from its parts: the class embedding (`[D]`), the patch embedding as a linear layer
+    /// over unfolded patches (`[D, C·P·P]`, no bias, the conv kernel flattened in (channel, ky,
+    /// kx) order), the position embeddings (`[patches + 1, D]`), `pre_layrnorm` (`[D]` weight and
+    /// bias) and the layers to run (as many as the feature layer needs: LLaVA's −2 runs all but
+    /// the last).
+    public init(config: CLIPVisionConfig, classEmbedding: Tensor, patchEmbedding: Linear, positionEmbedding: Tensor,
+                preLayerNorm: (weight: Tensor, bias: Tensor), layers: [CLIPEncoderLayer], selection: FeatureSelection) {
+        let d = config.hiddenSize
+        precondition(classEmbedding.shape == [d], "class embedding must be [\(d)], got \(classEmbedding.shape)")
+        precondition(patchEmbedding.weight.shape == [d, config.channels * config.patchSize * config.patchSize],
+                     "patch embedding must be [\(d), C·P·P], got \(patchEmbedding.weight.shape)")
+        precondition(positionEmbedding.shape == [config.patchCount + 1, d],
+                     "position embedding must be [\(config.patchCount + 1), \(d)], got \(positionEmbedding.shape)")
+        self.config = config
+        self.classEmbedding = classEmbedding
+        self.patchEmbedding = patchEmbedding
+        self.positionEmbedding = positionEmbedding
+        self.preLayerNorm = preLayerNorm
+        self.layers = layers
+        self.selection = selection
+    }
 
     /// Loads the tower whose tensors are named `\(prefix)embeddings.class_embedding` etc.
     /// `featureLayer` indexes the hidden states (0 = after `pre_layrnorm`, i = after layer i);

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CBLAS
 import Foundation
 import PyramidDrop
 import Tensors
@@ -7,13 +6,25 @@ import Transformer
 import WeightIO
 
 /// `pdrop bench`: prefill and decode speed of the full model, PyramidDrop and FastV on synthetic
-/// weights of a published shape, next to raw `sgemm` at the model's own GEMM shapes.
+/// weights of a published shape, each next to a yardstick measured in the same run — the raw GEMM
+/// of the compute path at the model's own shapes for prefill, a streaming read of memory (and raw
+/// `sgemv`) for decode. `--vision` times the CLIP tower alone instead.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark prefill (full, PyramidDrop, FastV) and decode on a synthetic model (use a release build).")
+        abstract: "Benchmark prefill (full, PyramidDrop, FastV) and decode on a synthetic model, or the CLIP tower (use a release build).",
+        discussion: """
+            Prefill is reported as GFLOP/s and as efficiency: that over the raw GEMM of the compute path (OpenBLAS sgemm for \
+            f32, oneDNN bf16 for bf16) at the model's own shapes, measured in the same run. Decode is reported as every byte \
+            a step reads (weights, LM head, KV cache) per second, and as its ratio to a streaming read of memory on every core.
 
-    @Option(help: "Model shape: \(BenchPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var preset: BenchPreset
+            With --vision, bench times only the CLIP vision tower on one synthetic image (ViT-L/14-336 as LLaVA runs it, \
+            feature layer -2: 23 of its 24 layers; a tiny tower with --preset tiny), against the GEMM yardstick at CLIP's \
+            shapes; the language-model options (--layers, --image-tokens, --text-tokens, --kv-cache, --decode-tokens) are \
+            then ignored.
+            """)
+
+    @Option(help: "Model shape: \(BenchPreset.allCases.map(\.rawValue).joined(separator: ", ")) (required unless --vision; with --vision the default is llava-1.5-7b).")
+    var preset: BenchPreset?
 
     @Option(help: "Decoder layers to build (default: all of the preset's).")
     var layers: Int?
@@ -24,7 +35,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Text tokens in the prompt.")
     var textTokens = 64
 
-    @Option(help: "Weight storage: f32, f16 or bf16.")
+    @Option(help: "Weight storage: f32, f16 or bf16 (with --compute bf16, f32 and f16 weights are rounded to bf16 as they are built).")
     var weights = "f32"
 
     @Option(help: "KV cache storage for the decode steps: f32 or bf16.")
@@ -33,11 +44,17 @@ struct Bench: ParsableCommand {
     @Option(help: "Decode steps to time.")
     var decodeTokens = 16
 
-    @Option(help: "Timed runs per variant (medians are reported).")
+    @Option(help: "Timed runs per variant, or of the vision tower (medians are reported).")
     var runs = 3
 
     @Flag(help: "With 16-bit --weights, also time decode on an f32 copy of the model, steps interleaved.")
     var compareF32 = false
+
+    @Flag(help: "Time only the CLIP vision tower (as described above), not the language model.")
+    var vision = false
+
+    @Option(help: "With --vision: encoder layers to run (default: all but the last, as LLaVA's feature layer -2).")
+    var visionLayers: Int?
 
     @OptionGroup var computeOptions: ComputeOptions
 
@@ -47,10 +64,25 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard ["f32", "f16", "bf16"].contains(weights) else { throw ValidationError("--weights must be f32, f16 or bf16") }
         guard runs >= 1, decodeTokens >= 0, textTokens >= 1 else { throw ValidationError("--runs and --text-tokens must be ≥ 1") }
+        guard preset != nil || vision else { throw ValidationError("--preset is required (unless --vision)") }
+        if vision {
+            if compareF32 { throw ValidationError("--compare-f32 times decode, which --vision does not run") }
+            let count = visionPreset.visionConfig.layerCount
+            if let visionLayers, !(1...count).contains(visionLayers) {
+                throw ValidationError("--vision-layers must be between 1 and \(count) (the tower's layers)")
+            }
+            return
+        }
+        if visionLayers != nil { throw ValidationError("--vision-layers needs --vision") }
         if let layers, layers < 4 { throw ValidationError("--layers must be at least 4 (PyramidDrop drops at the quarter points)") }
         if let imageTokens, imageTokens < 0 { throw ValidationError("--image-tokens must not be negative") }
-        if compareF32 && weights == "f32" { throw ValidationError("--compare-f32 needs --weights f16 or bf16") }
+        if compareF32 && weights == "f32" && computeOptions.compute != .bf16 {
+            throw ValidationError("--compare-f32 needs --weights f16 or bf16 (or --compute bf16)")
+        }
     }
+
+    /// The preset `--vision` takes its tower from.
+    private var visionPreset: BenchPreset { preset ?? .llava15 }
 
     /// Bytes of an f32 copy of the model's layers and LM head, refused when it would not fit.
     static func checkF32CopyFits(config: LlamaConfig) throws {
@@ -63,86 +95,133 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        try computeOptions.apply()
+        let requested = DType(rawValue: weights.uppercased())!
+        let path = try computeOptions.compute.path(forWeights: requested)
+        // The bf16 path needs BF16 weights: other dtypes are rounded as they are built.
+        let stored = path == .bf16 ? DType.bf16 : requested
+        let setup = BenchSetup(mode: computeOptions.compute, path: path, requested: requested, stored: stored)
+        if vision {
+            try runVision(setup)
+        } else {
+            try runLanguageModel(setup, preset: preset!)
+        }
+    }
+
+    private func runLanguageModel(_ setup: BenchSetup, preset: BenchPreset) throws {
         var config = try preset.config()
         if let layers { config.layerCount = layers }
         let images = imageTokens ?? preset.defaultImageTokens
-        try computeOptions.apply()
-        let path = try computeOptions.compute.path(forWeights: DType(rawValue: weights.uppercased())!)
-        let dtype = path == .bf16 ? DType.bf16 : DType(rawValue: weights.uppercased())!
-        let model = SyntheticModel.make(config: config, dtype: dtype, compute: path)
+        let model = SyntheticModel.make(config: config, dtype: setup.stored, compute: setup.path)
         let prompt = try Self.prompt(model: model, imageTokens: images, textTokens: textTokens)
-        let flops = config.decoderShape.flops
-        let yardstick = Self.sgemmGFLOPs(config: config, rows: prompt.count)
-        let quarters = PyramidDropPolicy.quarterPoints(layerCount: config.layerCount)
-        let variants: [(String, any TokenPolicy)] = [
-            ("full", KeepAllPolicy()),
-            ("pdrop", try PyramidDropPolicy(boundaries: quarters, lambda: 0.5)),
-            ("fastv", try FastVPolicy(k: min(2, config.layerCount - 1), dropRatio: 0.5)),
-        ]
+        let yardsticks = GEMMYardsticks(config.layerGEMMShapes(rows: prompt.count), path: setup.path)
+        let variants = try PrefillBench(model: model, prompt: prompt, runs: runs, yardsticks: yardsticks).run()
+        if compareF32 { try Self.checkF32CopyFits(config: config) }
+        let decodeModels = compareF32 ? [model, SyntheticModel.make(config: config, dtype: .f32, compute: .f32)] : [model]
+        let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens, kvCache: kvCache).run() : nil
+
+        let full = variants[0]
         var results: [String: JSON] = [:]
-        var fullMedian = 0.0, fullFLOPs = 0.0
         var lines: [String] = []
-        for (name, policy) in variants {
-            let wrapper = try PyramidWrapper(model: model, policy: policy)
-            var times: [Double] = []
-            var tokensPerLayer: [Int] = []
-            for _ in 0..<runs {
-                var caches = wrapper.makeCaches()
-                let start = Date()
-                let (_, trace) = wrapper.prefill(prompt, caches: &caches)
-                times.append(Date().timeIntervalSince(start))
-                tokensPerLayer = trace.tokensPerLayer
+        for variant in variants {
+            let efficiency = variant.gflops / yardsticks.gflops
+            var entry: [String: JSON] = [
+                "prefill_s": variant.seconds.json, "gflops": .double(variant.gflops), "efficiency": .double(efficiency),
+                "compute": .string(setup.prefillName), "fallbacks": .int(variant.fallbacks),
+            ]
+            var line = "\(variant.name.padding(toLength: 6, withPad: " ", startingAt: 0)) prefill \(variant.seconds.text)  "
+                + "\(Self.format(variant.gflops)) GFLOP/s, efficiency \(Self.format(efficiency))"
+            if variant.name != full.name {
+                let speedup = full.seconds.median / variant.seconds.median, ratio = full.flops / variant.flops
+                entry["speedup"] = .double(speedup)
+                entry["flops_ratio"] = .double(ratio)
+                line += "  speed-up \(Self.format(speedup))× (FLOPs ratio \(Self.format(ratio))×)"
             }
-            let stats = Statistics(times)
-            let work = 2 * flops.totalFLOPs(tokensPerLayer: tokensPerLayer)   // multiply-adds → FLOPs
-            let gflops = work / stats.median / 1e9
-            var entry: [String: JSON] = ["prefill_s": stats.json, "gflops": .double(gflops), "efficiency": .double(gflops / yardstick)]
-            var line = "\(name.padding(toLength: 6, withPad: " ", startingAt: 0)) prefill \(stats.text)  \(Self.format(gflops)) GFLOP/s (\(Self.format(100 * gflops / yardstick))% of sgemm)"
-            if name == "full" {
-                fullMedian = stats.median
-                fullFLOPs = work
-            } else {
-                entry["speedup"] = .double(fullMedian / stats.median)
-                entry["flops_ratio"] = .double(fullFLOPs / work)
-                line += "  speed-up \(Self.format(fullMedian / stats.median))× (FLOPs ratio \(Self.format(fullFLOPs / work))×)"
-            }
-            results[name] = .object(entry)
+            if variant.fallbacks > 0 { line += "  [\(variant.fallbacks) products fell back to openblas f32]" }
+            results[variant.name] = .object(entry)
             lines.append(line)
         }
-        if compareF32 { try Self.checkF32CopyFits(config: config) }
-        let decodeModels = compareF32 ? [model, SyntheticModel.make(config: config, dtype: .f32)] : [model]
-        let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens, kvCache: kvCache).run() : nil
         var report: [String: JSON] = [
-            "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights), "kv_cache": .string(kvCache.rawValue),
+            "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights),
+            "weights_stored": .string(setup.stored.rawValue.lowercased()), "kv_cache": .string(kvCache.rawValue),
             "tokens": .object(["image": .int(images), "text": .int(textTokens)]),
-            "sgemm_gflops": .double(yardstick), "variants": .object(results),
+            "compute": setup.json, "platform": BenchPlatform.json, "variants": .object(results),
             "peak_rss_bytes": .int(Self.peakResidentBytes()),
         ]
-        if let decode {
-            var entry: [String: JSON] = [
-                "ms_per_token": decode.msPerToken[0].json, "weight_gbps": .double(decode.weightGBps(0)),
-                "sgemv_gbps": decode.sgemvGBps.json, "bound_ratio": .double(decode.boundRatio(0)),
-            ]
-            if compareF32 {
-                entry["f32_ms_per_token"] = decode.msPerToken[1].json
-                entry["speedup_vs_f32"] = .double(decode.speedup(0, over: 1))
-            }
-            report["decode"] = .object(entry)
-        }
+        report.merge(yardsticks.json) { $1 }
+        if let decode { report["decode"] = decodeJSON(decode, setup: setup) }
         if json {
             print(JSON.object(report).serialized(pretty: true))
             return
         }
-        print("\(preset.rawValue): \(config.layerCount) layers, \(weights) weights, \(images) image + \(textTokens) text tokens")
-        print("raw sgemm at the model's GEMM shapes: \(Self.format(yardstick)) GFLOP/s")
+        print("\(preset.rawValue): \(config.layerCount) layers, \(setup.weightsText), \(images) image + \(textTokens) text tokens, kv cache \(kvCache.rawValue)")
+        print("compute \(setup.path.rawValue) (--compute \(setup.mode.rawValue)), \(Threads.count) threads: prefill \(setup.prefillName), decode \(setup.decodeName)")
+        print("cpu: \(BenchPlatform.flagsText); kernels \(BenchPlatform.kernelPath())")
+        print(yardsticks.text(at: "the model's GEMM shapes"))
         lines.forEach { print($0) }
         if let decode {
-            print("decode  \(decode.msPerToken[0].text("ms/token")), weights read at \(Self.format(decode.weightGBps(0))) GB/s")
-            print("        raw sgemv at the model's decode shapes: \(decode.sgemvGBps.text("GB/s")); decode takes \(Self.format(decode.boundRatio(0)))× the time to read the weights at that rate")
+            let paired = decode.pairedStreamRatios
+            print("decode  \(decode.msPerToken[0].text("ms/token")), \(Self.format(decode.stepBytes[0] / 1e9)) GB/step "
+                  + "(weights, LM head, KV cache) at \(Self.format(decode.stepGBps(0))) GB/s")
+            print("        streaming read on \(decode.streamThreads) threads, best \(Self.format(decode.streamGBps.max)) GB/s: decode at "
+                  + "\(Self.format(decode.streamRatio(0))) of it (step by step \(Self.format(paired.median)), "
+                  + "\(Self.format(paired.min))–\(Self.format(paired.max)))")
+            print("        weights read at \(Self.format(decode.weightGBps(0))) GB/s; raw sgemv at the decode shapes "
+                  + "\(decode.sgemvGBps.text("GB/s")): \(Self.format(decode.boundRatio(0)))× the weight-read time at that rate")
             if compareF32 {
-                print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(weights) is \(Self.format(decode.speedup(0, over: 1)))× faster per token")
+                print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(setup.stored.rawValue.lowercased()) is \(Self.format(decode.speedup(0, over: 1)))× faster per token")
             }
         }
+        print("peak RSS \(Self.format(Double(Self.peakResidentBytes()) / 1e9)) GB")
+    }
+
+    private func decodeJSON(_ decode: DecodeBench.Result, setup: BenchSetup) -> JSON {
+        var entry: [String: JSON] = [
+            "ms_per_token": decode.msPerToken[0].json, "weight_gbps": .double(decode.weightGBps(0)),
+            "sgemv_gbps": decode.sgemvGBps.json, "bound_ratio": .double(decode.boundRatio(0)),
+            "bytes_per_step": .double(decode.stepBytes[0]), "gbps": .double(decode.stepGBps(0)),
+            "stream_gbps": decode.streamGBps.json, "stream_threads": .int(decode.streamThreads),
+            "stream_ratio": .double(decode.streamRatio(0)), "stream_ratio_paired": decode.pairedStreamRatios.json,
+            "compute": .string(setup.decodeName),
+        ]
+        if compareF32 {
+            entry["f32_ms_per_token"] = decode.msPerToken[1].json
+            entry["speedup_vs_f32"] = .double(decode.speedup(0, over: 1))
+        }
+        return .object(entry)
+    }
+
+    private func runVision(_ setup: BenchSetup) throws {
+        let preset = visionPreset, config = preset.visionConfig
+        try config.validate(source: "preset \(preset.rawValue)")
+        let layers = visionLayers ?? config.layerCount - 1
+        let result = VisionBench(config: config, layers: layers, stored: setup.stored, compute: setup.path, runs: runs).run()
+        var entry: [String: JSON] = [
+            "tower": .string(preset.visionName), "layers": .int(layers), "tower_layers": .int(config.layerCount),
+            "tokens": .int(config.tokenCount), "hidden": .int(config.hiddenSize), "intermediate": .int(config.intermediateSize),
+            "heads": .int(config.headCount), "image_size": .int(config.imageSize), "patch_size": .int(config.patchSize),
+            "seconds": result.seconds.json, "flops": .double(result.flops), "gflops": .double(result.gflops),
+            "bound_ratio": .double(result.boundRatio), "efficiency": .double(1 / result.boundRatio),
+            "compute": .string(setup.prefillName), "fallbacks": .int(result.fallbacks),
+        ]
+        entry.merge(result.yardsticks.json) { $1 }
+        let report: [String: JSON] = [
+            "preset": .string(preset.rawValue), "weights": .string(weights), "weights_stored": .string(setup.stored.rawValue.lowercased()),
+            "compute": setup.json, "platform": BenchPlatform.json, "vision": .object(entry),
+            "peak_rss_bytes": .int(Self.peakResidentBytes()),
+        ]
+        if json {
+            print(JSON.object(report).serialized(pretty: true))
+            return
+        }
+        print("\(preset.visionName) vision tower (synthetic): \(layers) of \(config.layerCount) layers, \(config.tokenCount) tokens, \(setup.weightsText)")
+        print("compute \(setup.path.rawValue) (--compute \(setup.mode.rawValue)), \(Threads.count) threads: \(setup.prefillName)")
+        print("cpu: \(BenchPlatform.flagsText); kernels \(BenchPlatform.kernelPath())")
+        print(result.yardsticks.text(at: "CLIP's GEMM shapes"))
+        var line = "vision  \(result.seconds.text)  \(Self.format(result.gflops)) GFLOP/s over \(Self.format(result.flops / 1e9)) GFLOP: "
+            + "\(Self.format(result.boundRatio))× the time at the yardstick's rate"
+        if result.fallbacks > 0 { line += "  [\(result.fallbacks) products fell back to openblas f32]" }
+        print(line)
         print("peak RSS \(Self.format(Double(Self.peakResidentBytes()) / 1e9)) GB")
     }
 
@@ -160,24 +239,6 @@ struct Bench: ParsableCommand {
         return TokenState(hidden: Tensor(shape: [isImage.count, d], values: values), isImage: isImage)
     }
 
-    /// Raw `cblas_sgemm` GFLOP/s over one layer's GEMM shapes with `rows` tokens (best of 5).
-    static func sgemmGFLOPs(config: LlamaConfig, rows: Int) -> Double {
-        let shapes = config.layerMatrixShapes
-        let largest = shapes.map { $0.0 * $0.1 }.max()!, widest = shapes.map { max($0.0, $0.1) }.max()!
-        let a = [Float](repeating: 0.01, count: rows * widest), b = [Float](repeating: 0.02, count: largest)
-        var c = [Float](repeating: 0, count: rows * widest)
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let start = Date()
-            for (out, inner) in shapes {
-                GEMM.sgemm(transB: true, m: rows, n: out, k: inner, a: a, lda: inner, b: b, ldb: inner, c: &c, ldc: out)
-            }
-            best = min(best, Date().timeIntervalSince(start))
-        }
-        let work = shapes.reduce(0.0) { $0 + 2 * Double(rows) * Double($1.0) * Double($1.1) }
-        return work / best / 1e9
-    }
-
     static func peakResidentBytes() -> Int {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -185,22 +246,4 @@ struct Bench: ParsableCommand {
     }
 
     static func format(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : x >= 10 ? "%.1f" : "%.2f", x) }
-}
-
-/// Median, minimum and maximum of a few timings.
-struct Statistics {
-    let median: Double, min: Double, max: Double
-
-    init(_ values: [Double]) {
-        let sorted = values.sorted()
-        median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        min = sorted.first!
-        max = sorted.last!
-    }
-
-    var json: JSON { .object(["median": .double(median), "min": .double(min), "max": .double(max)]) }
-    var text: String { text("s") }
-
-    /// "median unit (min–max)".
-    func text(_ unit: String) -> String { "\(Bench.format(median)) \(unit) (\(Bench.format(min))–\(Bench.format(max)))" }
 }

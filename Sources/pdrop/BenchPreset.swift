@@ -26,6 +26,23 @@ enum BenchPreset: String, ExpressibleByArgument, CaseIterable {
         return config
     }
 
+    /// The vision tower's config: CLIP ViT-L/14-336 for every LLaVA preset (hidden 1024, 24 layers,
+    /// 16 heads, intermediate 4096, 14-pixel patches of a 336-pixel image, quick_gelu), a tiny
+    /// tower (4 layers over a 56-pixel image: 16 patches) for `tiny`.
+    var visionConfig: CLIPVisionConfig {
+        switch self {
+        case .llava15, .nextVicuna, .nextMistral:
+            return CLIPVisionConfig(hiddenSize: 1024, intermediateSize: 4096, layerCount: 24, headCount: 16, imageSize: 336,
+                                    patchSize: 14, hiddenAct: .quickGELU)
+        case .tiny:
+            return CLIPVisionConfig(hiddenSize: 64, intermediateSize: 128, layerCount: 4, headCount: 4, imageSize: 56, patchSize: 14,
+                                    hiddenAct: .quickGELU)
+        }
+    }
+
+    /// How reports name the vision tower.
+    var visionName: String { self == .tiny ? "tiny CLIP" : "CLIP ViT-L/14-336" }
+
     /// Image tokens of the preset's typical prompt (576 for LLaVA-1.5, 2880 for a 2×2 NeXT grid).
     var defaultImageTokens: Int {
         switch self {

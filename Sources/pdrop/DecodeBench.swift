@@ -1,28 +1,40 @@
-import CBLAS
 import Foundation
 import PyramidDrop
 import Tensors
 import Transformer
 
 /// Decode timing for `pdrop bench`. Each model is prefilled once, then its decode steps are timed
-/// one at a time, interleaved with rounds of raw `cblas_sgemv` over the model's own decode shapes
-/// (the yardstick), so that both see the same memory bandwidth on a machine where it drifts. A
-/// pause follows every yardstick round: OpenBLAS's threads spin for a while after a call, and
-/// would otherwise compete with the next timed step (which never calls OpenBLAS).
+/// one at a time, interleaved with the yardsticks — a streaming read of memory on every core, then
+/// raw `cblas_sgemv` over the model's own decode shapes — so that all see the same memory
+/// bandwidth on a machine where it drifts. A pause follows every round: OpenBLAS's threads spin
+/// for a while after a call, and would otherwise compete with the next timed step (which never
+/// calls OpenBLAS).
 struct DecodeBench {
     /// Models of the same shape to time side by side (for example bf16 weights and an f32 copy).
     let models: [LlamaModel]
     let prompt: TokenState
     let steps: Int
     let kvCache: KVCacheFormat
+    /// Streaming-read passes before the first step (one more follows every step).
+    var warmStreamPasses = 3
 
     struct Result {
         /// Milliseconds per token, per model.
         let msPerToken: [Statistics]
         /// Weight bytes one decode step reads, per model (every layer's matrices and the LM head).
         let weightBytes: [Int]
+        /// Every byte one decode step reads, per model, averaged over the steps: all weights (the
+        /// matrices, norms, the LM head and one embedding row) and the KV cache at its dtype for
+        /// the tokens cached at that step.
+        let stepBytes: [Double]
         /// Bytes per second of raw sgemv over f32 matrices of the model's decode shapes.
         let sgemvGBps: Statistics
+        /// Bytes per second of the streaming read (its best pass is the yardstick).
+        let streamGBps: Statistics
+        /// Threads of the streaming read.
+        let streamThreads: Int
+        /// Per step of model 0: its bytes per second over the streaming read's right after it.
+        let pairedStreamRatios: Statistics
 
         /// Decode time over the time to read model `index`'s weights at the sgemv bandwidth.
         func boundRatio(_ index: Int) -> Double {
@@ -34,6 +46,12 @@ struct DecodeBench {
 
         /// Weight bytes per second while decoding with model `index`.
         func weightGBps(_ index: Int) -> Double { Double(weightBytes[index]) / msPerToken[index].median / 1e6 }
+
+        /// Every byte a step reads, per second, while decoding with model `index`.
+        func stepGBps(_ index: Int) -> Double { stepBytes[index] / msPerToken[index].median / 1e6 }
+
+        /// `stepGBps` over the best streaming read: how close decode comes to the memory's speed.
+        func streamRatio(_ index: Int) -> Double { stepGBps(index) / streamGBps.max }
     }
 
     func run() throws -> Result {
@@ -43,8 +61,11 @@ struct DecodeBench {
             let (state, _) = wrappers[i].prefill(prompt, caches: &caches[i])
             return models[i].logits(state.hidden.gatherRows([state.count - 1])).floats
         }
+        let stream = StreamingRead()
+        var streams = (0..<warmStreamPasses).map { _ in stream.measureGBps() }
         let yardstick = SGEMVYardstick(config: models[0].config, vocabulary: models[0].vocabularySize)
-        var times = Array(repeating: [Double](), count: models.count), bandwidths: [Double] = []
+        var times = Array(repeating: [Double](), count: models.count), bandwidths: [Double] = [], paired: [Double] = []
+        let bytes = models.map { stepBytes($0) }
         for _ in 0..<steps {
             for i in models.indices {
                 let next = logits[i].withUnsafeBufferPointer { Sampler.argmax($0) }
@@ -52,40 +73,34 @@ struct DecodeBench {
                 logits[i] = models[i].logits(wrappers[i].decode(try models[i].embed([next]), caches: &caches[i])).floats
                 times[i].append(Date().timeIntervalSince(start) * 1000)
             }
+            streams.append(stream.measureGBps())
+            paired.append(bytes[0] / times[0].last! / 1e6 / streams.last!)
             bandwidths.append(yardstick.measureGBps())
             Thread.sleep(forTimeInterval: 0.15)
         }
-        let weightBytes = models.map { model in
-            model.layers.reduce(model.lmHead.rawBytes.count) { total, layer in
-                total + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
-                    .reduce(0) { $0 + $1.weight.rawBytes.count }
-            }
-        }
-        return Result(msPerToken: times.map(Statistics.init), weightBytes: weightBytes, sgemvGBps: Statistics(bandwidths))
-    }
-}
-
-/// Raw `cblas_sgemv` over f32 matrices of one layer's decode shapes and the LM head's, each read
-/// once per round from a buffer larger than the last-level cache.
-struct SGEMVYardstick {
-    private let shapes: [(rows: Int, columns: Int)]
-    private let matrix: [Float]
-    private let x: [Float]
-
-    init(config: LlamaConfig, vocabulary: Int) {
-        shapes = config.layerMatrixShapes + [(vocabulary, config.hiddenSize)]
-        matrix = [Float](repeating: 0.001, count: shapes.map { $0.rows * $0.columns }.max()!)
-        x = [Float](repeating: 1, count: shapes.map(\.columns).max()!)
+        return Result(msPerToken: times.map(Statistics.init), weightBytes: models.map(Self.weightBytes),
+                      stepBytes: bytes, sgemvGBps: Statistics(bandwidths), streamGBps: Statistics(streams),
+                      streamThreads: stream.threads, pairedStreamRatios: Statistics(paired.isEmpty ? [0] : paired))
     }
 
-    /// Bytes per second of one round.
-    func measureGBps() -> Double {
-        var y = [Float](repeating: 0, count: shapes.map(\.rows).max()!)
-        let start = Date()
-        for (rows, columns) in shapes {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, matrix, Int32(columns), x, 1, 0, &y, 1)
+    /// The bytes of every layer's matrices and the LM head.
+    static func weightBytes(_ model: LlamaModel) -> Int {
+        model.layers.reduce(model.lmHead.rawBytes.count) { total, layer in
+            total + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
+                .reduce(0) { $0 + $1.weight.rawBytes.count }
         }
-        let bytes = shapes.reduce(0) { $0 + 4 * $1.rows * $1.columns }
-        return Double(bytes) / Date().timeIntervalSince(start) / 1e9
+    }
+
+    /// Every byte a decode step of `model` reads, averaged over `steps` steps after `prompt`: step
+    /// `s` (from 0) attends over `prompt.count + s + 1` cached rows of keys and values per layer.
+    func stepBytes(_ model: LlamaModel) -> Double {
+        let config = model.config
+        let norms = model.layers.reduce(model.norm.rawBytes.count) {
+            $0 + $1.inputNorm.rawBytes.count + $1.postAttentionNorm.rawBytes.count
+        }
+        let embeddingRow = model.embedTokens.rawBytes.count / model.vocabularySize
+        let cachedRows = Double(prompt.count) + Double(steps + 1) / 2
+        let kv = Double(config.layerCount * 2 * config.kvHeadCount * config.headDim * kvCache.elementBytes) * cachedRows
+        return Double(Self.weightBytes(model) + norms + embeddingRow) + kv
     }
 }

@@ -9,6 +9,14 @@ enum KVCacheFormat: String, ExpressibleByArgument, CaseIterable {
     /// bfloat16 rows: half the KV memory and half the cache bytes a decode step reads.
     case bf16
 
+    /// Bytes of one stored key or value element.
+    var elementBytes: Int {
+        switch self {
+        case .f32: return 4
+        case .bf16: return 2
+        }
+    }
+
     /// A new, empty store of this format.
     func makeStore() -> any KVStore {
         switch self {

@@ -6,28 +6,19 @@ import Transformer
 /// The layers compute on `compute` (`.bf16` needs `dtype` BF16).
 enum SyntheticModel {
     static func make(config: LlamaConfig, dtype: DType, compute: ComputePath = .f32) -> LlamaModel {
-        var seed: UInt64 = 1
-        func matrix(_ rows: Int, _ columns: Int) -> Tensor {
-            seed += 1
-            var generator = SplitMix64(seed: seed)
-            let scale = 1 / Float(columns).squareRoot()
-            var values = Tensor(zeros: [rows, columns])
-            values.withMutableFloats { p in
-                for i in p.indices { p[i] = (Float(generator.next() >> 40) / Float(1 << 24) - 0.5) * 2 * scale }
-            }
-            return values.converted(to: dtype)
+        var weights = SyntheticWeights()
+        func linear(_ rows: Int, _ columns: Int) -> Linear {
+            Linear(weight: weights.matrix(rows, columns, dtype: dtype), compute: compute)
         }
         let d = config.hiddenSize, m = config.intermediateSize
         let q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
         let norm = Tensor(shape: [d], repeating: 1)
         let layers = (0..<config.layerCount).map { _ in
             LlamaDecoderLayer(inputNorm: norm, postAttentionNorm: norm,
-                              qProj: Linear(weight: matrix(q, d), compute: compute), kProj: Linear(weight: matrix(kv, d), compute: compute),
-                              vProj: Linear(weight: matrix(kv, d), compute: compute), oProj: Linear(weight: matrix(d, q), compute: compute),
-                              gateProj: Linear(weight: matrix(m, d), compute: compute), upProj: Linear(weight: matrix(m, d), compute: compute),
-                              downProj: Linear(weight: matrix(d, m), compute: compute), config: config)
+                              qProj: linear(q, d), kProj: linear(kv, d), vProj: linear(kv, d), oProj: linear(d, q),
+                              gateProj: linear(m, d), upProj: linear(m, d), downProj: linear(d, m), config: config)
         }
-        return LlamaModel(config: config, embedTokens: matrix(config.vocabularySize, d), layers: layers, norm: norm,
-                          lmHead: matrix(config.vocabularySize, d))
+        return LlamaModel(config: config, embedTokens: weights.matrix(config.vocabularySize, d, dtype: dtype), layers: layers,
+                          norm: norm, lmHead: weights.matrix(config.vocabularySize, d, dtype: dtype))
     }
 }

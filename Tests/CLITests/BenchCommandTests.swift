@@ -27,6 +27,111 @@ import WeightIO
         #expect(try report.requireInt("peak_rss_bytes") > 0)
     }
 
+    /// The yardsticks, the paths taken and the machine's flags are all in the JSON report.
+    @Test func reportCarriesPathsFlagsAndYardsticks() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "2", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSON.parse(out.stdout, source: "bench")
+        let flags = try report.requireObject("platform")["cpu_flags"]?.objectValue ?? [:]
+        #expect(Set(flags.keys) == ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_bf16", "avx512_vnni", "amx_bf16"])
+        #expect(["avx2", "scalar"].contains(report.value(at: ["platform", "kernels"])?.stringValue ?? ""))
+        let compute = try report.requireObject("compute")
+        #expect(["f32", "bf16"].contains(compute["path"]?.stringValue ?? ""))
+        #expect(compute["prefill"]?.stringValue != nil && compute["decode"]?.stringValue != nil)
+        #expect((try report.requireObject("yardstick")["gflops"]?.doubleValue ?? 0) > 0)
+        #expect((report["sgemm_gflops"]?.doubleValue ?? 0) > 0)
+        let full = try report.requireObject("variants")["full"]
+        #expect(full?["compute"]?.stringValue == compute["prefill"]?.stringValue)
+        #expect((full?["efficiency"]?.doubleValue ?? 0) > 0)
+        #expect(full?["fallbacks"]?.intValue != nil)
+        let decode = try report.requireObject("decode")
+        for key in ["bytes_per_step", "gbps", "stream_ratio"] {
+            #expect((decode[key]?.doubleValue ?? 0) > 0, "decode.\(key)")
+        }
+        #expect((decode["stream_gbps"]?["max"]?.doubleValue ?? 0) > 0)
+        #expect((decode["stream_ratio_paired"]?["median"]?.doubleValue ?? 0) > 0)
+        #expect(decode["compute"]?.stringValue?.hasPrefix("gemv ") == true)
+        // Every byte a step reads, f32 throughout: 8 layers' matrices (4·64·64 + 3·64·128) and the
+        // LM head (512·64), the norms (8·2·64 + 64) and one embedding row (64), and keys and values
+        // (8·2·64) for the 128 + 1.5 tokens cached on average over the 2 steps.
+        let weights: Double = 8 * (4 * 64 * 64 + 3 * 64 * 128) + 512 * 64, norms: Double = 8 * 2 * 64 + 64
+        let kv: Double = 8 * 2 * 64 * 129.5
+        let expected = 4 * (weights + norms + 64 + kv)
+        #expect(decode["bytes_per_step"]?.doubleValue == expected)
+    }
+
+    /// `--compute f32` takes OpenBLAS and measures against sgemm, whatever the weights.
+    @Test func computeF32UsesTheSgemmYardstick() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "1", "--weights", "bf16",
+                                         "--compute", "f32", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSON.parse(out.stdout, source: "bench")
+        #expect(report.value(at: ["compute", "path"])?.stringValue == "f32")
+        #expect(report.value(at: ["compute", "mode"])?.stringValue == "f32")
+        #expect(report.value(at: ["yardstick", "name"])?.stringValue == "openblas sgemm")
+        #expect(report.value(at: ["variants", "full", "compute"])?.stringValue?.hasPrefix("openblas f32") == true)
+        #expect(try report.requireString("weights_stored") == "bf16")
+    }
+
+    /// `--compute bf16` with f32 weights builds BF16 weights and measures against oneDNN's bf16
+    /// GEMM; on a CPU without native bf16 it is a one-line error.
+    @Test func computeBF16RoundsTheWeights() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "1", "--weights", "f32",
+                                         "--compute", "bf16", "--json"])
+        guard out.status == 0 else {
+            #expect(out.status == 1)
+            #expect(out.stderr.split(separator: "\n").count == 1 && out.stderr.contains("--compute bf16"), "\(out.stderr)")
+            return
+        }
+        let report = try JSON.parse(out.stdout, source: "bench")
+        #expect(try report.requireString("weights") == "f32")
+        #expect(try report.requireString("weights_stored") == "bf16")
+        #expect(report.value(at: ["compute", "path"])?.stringValue == "bf16")
+        #expect(report.value(at: ["yardstick", "name"])?.stringValue == "onednn bf16 gemm")
+        #expect((report["bf16_gemm_gflops"]?.doubleValue ?? 0) > 0)
+        #expect(report.value(at: ["variants", "full", "compute"])?.stringValue?.hasPrefix("onednn ") == true)
+    }
+
+    /// `--vision` times the tower alone: its FLOPs, GFLOP/s and the ratio to its own yardstick.
+    @Test func visionTimesTheTowerAlone() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "tiny", "--vision", "--vision-layers", "2", "--runs", "1", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSON.parse(out.stdout, source: "bench")
+        #expect(report["variants"] == nil && report["decode"] == nil)
+        let vision = try report.requireObject("vision")
+        #expect(vision["layers"]?.intValue == 2)
+        #expect(vision["tokens"]?.intValue == 17)
+        for key in ["flops", "gflops", "bound_ratio", "sgemm_gflops"] {
+            #expect((vision[key]?.doubleValue ?? 0) > 0, "vision.\(key)")
+        }
+        #expect((vision["seconds"]?["median"]?.doubleValue ?? 0) > 0)
+        #expect((vision["yardstick"]?["gflops"]?.doubleValue ?? 0) > 0)
+        #expect(vision["compute"]?.stringValue == report.value(at: ["compute", "prefill"])?.stringValue)
+        #expect(report.value(at: ["platform", "cpu_flags"]) != nil)
+    }
+
+    /// Without a preset, `--vision` is LLaVA's CLIP ViT-L/14-336 (one layer here, to stay quick).
+    @Test func visionDefaultsToViTL14At336() throws {
+        let out = try CommandRunner.run(["bench", "--vision", "--vision-layers", "1", "--runs", "1", "--compute", "f32", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let vision = try JSON.parse(out.stdout, source: "bench").requireObject("vision")
+        #expect(vision["tokens"]?.intValue == 577)
+        #expect(vision["hidden"]?.intValue == 1024)
+        #expect(vision["tower_layers"]?.intValue == 24)
+        // Patch embedding 576×588→1024 plus one layer: 4·577·1024² + 2·577·1024·4096 + 2·577²·1024 multiply-adds.
+        let patch: Double = 576 * 588 * 1024, projections: Double = 4 * 577 * 1024 * 1024
+        let mlp: Double = 2 * 577 * 1024 * 4096, attention: Double = 2 * 577 * 577 * 1024
+        let expected = 2 * (patch + projections + mlp + attention)
+        #expect(abs((vision["flops"]?.doubleValue ?? 0) - expected) < 1)
+    }
+
+    @Test func helpDocumentsVision() throws {
+        let out = try CommandRunner.run(["bench", "--help"])
+        #expect(out.status == 0)
+        #expect(out.stdout.contains("--vision") && out.stdout.contains("--vision-layers") && out.stdout.contains("--compute"))
+        #expect(out.stdout.contains("only the CLIP vision tower"))
+    }
+
     /// `--compare-f32` times an f32 copy of the 16-bit model in the same run.
     @Test func compareF32ReportsTheRatio() throws {
         let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "2", "--weights", "bf16",
@@ -42,5 +147,11 @@ import WeightIO
         #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--weights", "int8"]).status == 64)
         #expect(try CommandRunner.run(["bench", "--preset", "gpt-9"]).status == 64)
         #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--compare-f32"]).status == 64)
+        #expect(try CommandRunner.run(["bench"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--vision-layers", "2"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--vision", "--vision-layers", "0"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--vision", "--vision-layers", "5"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--vision", "--weights", "bf16", "--compare-f32"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--compute", "f16"]).status == 64)
     }
 }

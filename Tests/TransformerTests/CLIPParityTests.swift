@@ -38,6 +38,23 @@ import WeightIO
         #expect(maxAbsDiff(projected.floats, try expected.tensor("projected").floats) <= 1e-4)
     }
 
+    /// A tower rebuilt from the loaded one's parts through the memberwise inits computes the
+    /// same features, bit for bit.
+    @Test func memberwiseInitsRebuildTheTower() throws {
+        let expected = try ModelFixtures.expected("clip")
+        let loaded = try Self.encoder(featureLayer: -2, selection: .full)
+        let layers = loaded.layers.map {
+            CLIPEncoderLayer(layerNorm1: $0.layerNorm1, layerNorm2: $0.layerNorm2, qProj: $0.qProj, kProj: $0.kProj, vProj: $0.vProj,
+                             outProj: $0.outProj, fc1: $0.fc1, fc2: $0.fc2, config: $0.config)
+        }
+        let rebuilt = CLIPVisionEncoder(config: loaded.config, classEmbedding: loaded.classEmbedding, patchEmbedding: loaded.patchEmbedding,
+                                        positionEmbedding: loaded.positionEmbedding, preLayerNorm: loaded.preLayerNorm, layers: layers,
+                                        selection: .full)
+        let pixels = try expected.tensor("pixel_values").toFloat32()
+        #expect(rebuilt(pixels).floats == loaded(pixels).floats)
+        #expect(rebuilt.layers.count == 2)
+    }
+
     @Test func featureLayerOutOfRangeIsAnError() throws {
         #expect(throws: TransformerError.self) { try Self.encoder(featureLayer: -5, selection: .patches) }
     }

@@ -1,0 +1,46 @@
+import Foundation
+import Tensors
+import Transformer
+
+/// `pdrop bench --vision`: the CLIP tower alone on one synthetic image, timed `runs` times, next
+/// to the GEMM yardstick of its compute path at CLIP's own shapes, measured in the same run (a
+/// round after every timed pass).
+struct VisionBench {
+    let config: CLIPVisionConfig
+    /// Encoder layers that run.
+    let layers: Int
+    /// How the matrices are stored.
+    let stored: DType
+    let compute: ComputePath
+    let runs: Int
+
+    struct Result {
+        let seconds: Statistics
+        /// FLOPs of one image (`CLIPVisionConfig.flops(layers:)`).
+        let flops: Double
+        let yardsticks: GEMMYardsticks
+        /// Products oneDNN sent to the f32 fallback while the tower ran.
+        let fallbacks: Int
+
+        var gflops: Double { flops / seconds.median / 1e9 }
+
+        /// The median time over the time the FLOPs take at the yardstick's rate.
+        var boundRatio: Double { seconds.median / (flops / yardsticks.gflops / 1e9) }
+    }
+
+    func run() -> Result {
+        let tower = SyntheticVisionTower.make(config: config, layers: layers, dtype: stored, compute: compute)
+        let pixels = SyntheticVisionTower.pixels(config: config)
+        let yardsticks = GEMMYardsticks(config.gemmShapes(layers: layers), path: compute)
+        let fallbacks = OneDNNMatmul.fallbacks
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = Date()
+            _ = tower(pixels)
+            times.append(Date().timeIntervalSince(start))
+            yardsticks.round()
+        }
+        return Result(seconds: Statistics(times), flops: config.flops(layers: layers), yardsticks: yardsticks,
+                      fallbacks: OneDNNMatmul.fallbacks - fallbacks)
+    }
+}
