@@ -100,12 +100,14 @@ public enum OneDNNMatmul {
                    c: c, ldc: s.ldc)
     }
 
-    /// The engine, and the implementation a small probe product gets (created on first use).
+    /// The engine, and the implementation a small probe product gets (created on first use; its
+    /// weight-shaped product always gets a brgemm kernel where the ISA has one).
     private static let probe: (native: Bool, implementation: String) = {
         guard let primitive = Primitive(Shape(m: 64, n: 64, k: 64, lda: 64, ldb: 64, ldc: 64, transB: true, alpha: 1)) else {
             return (false, "oneDNN has no bf16 matmul here")
         }
-        return (primitive.isNative, primitive.implementation)
+        let name = primitive.implementation
+        return (name.contains("avx512_core_bf16") || name.contains("avx512_core_amx"), name)
     }()
 
     /// The CPU engine all primitives run on.
@@ -115,9 +117,13 @@ public enum OneDNNMatmul {
         return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil
     }()
 
-    /// Whether oneDNN's implementation name is one of its native bf16 kernels.
+    /// Whether oneDNN's implementation name is one of its native bf16 kernels: the brgemm
+    /// kernels name their ISA (`brg:avx512_core_bf16`, `…amx`); oneDNN's JIT bf16 GEMM
+    /// (`gemm:jit`, which it picks for strided per-head operands) does not, and counts as native
+    /// only once the probe has shown the CPU's bf16 ISA (it emulates elsewhere). `ref:` never does.
     static func isNativeImplementation(_ name: String) -> Bool {
-        name.contains("avx512_core_bf16") || name.contains("avx512_core_amx")
+        if name.contains("avx512_core_bf16") || name.contains("avx512_core_amx") { return true }
+        return name == "gemm:jit" && probe.native
     }
 }
 
