@@ -19,14 +19,18 @@ public enum Attention {
             out.withMutableFloats { po in
                 store.withRows { rows in
                     let shape = Shape(queries: n, keys: rows.count, heads: heads, kvHeads: kvHeads, headDim: width / heads)
-                    switch rows.dtype {
-                    case _ where compute == .bf16 && !(n == 1 && lastRowMean == nil):
+                    // A decode step (one query, no ranking row) walks the cache in C on either path.
+                    let decodeStep = n == 1 && lastRowMean == nil
+                    if compute == .bf16 && !decodeStep {
                         runBF16(q: pq.baseAddress!, keys: rows.keys!, values: rows.values!, dtype: rows.dtype, out: po.baseAddress!,
                                 shape, lastRowMean: lastRowMean)
+                        return
+                    }
+                    switch rows.dtype {
                     case .f32:
                         run(q: pq.baseAddress!, k: rows.keys!.assumingMemoryBound(to: Float.self),
                             v: rows.values!.assumingMemoryBound(to: Float.self), out: po.baseAddress!, shape, lastRowMean: lastRowMean)
-                    case .bf16 where n == 1 && lastRowMean == nil:
+                    case .bf16 where decodeStep:
                         Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
                             withScratch(range.count * rows.count) { scratch in
                                 pd_attend_heads_bf16(pq.baseAddress!, rows.keys!.assumingMemoryBound(to: UInt16.self),

@@ -137,9 +137,8 @@ struct Bench: ParsableCommand {
                 entry["flops_ratio"] = .double(ratio)
                 line += "  speed-up \(Self.format(speedup))× (FLOPs ratio \(Self.format(ratio))×)"
             }
-            if variant.fallbacks > 0 { line += "  [\(variant.fallbacks) products fell back to openblas f32]" }
             results[variant.name] = .object(entry)
-            lines.append(line)
+            lines.append(line + variant.fallbackNote)
         }
         var report: [String: JSON] = [
             "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights),
@@ -156,7 +155,7 @@ struct Bench: ParsableCommand {
         }
         print("\(preset.rawValue): \(config.layerCount) layers, \(setup.weightsText), \(images) image + \(textTokens) text tokens, kv cache \(kvCache.rawValue)")
         print("compute \(setup.path.rawValue) (--compute \(setup.mode.rawValue)), \(Threads.count) threads: prefill \(setup.prefillName), decode \(setup.decodeName)")
-        print("cpu: \(BenchPlatform.flagsText); kernels \(BenchPlatform.kernelPath())")
+        print(BenchPlatform.cpuLine)
         print(yardsticks.text(at: "the model's GEMM shapes"))
         lines.forEach { print($0) }
         if let decode {
@@ -172,7 +171,7 @@ struct Bench: ParsableCommand {
                 print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(setup.stored.rawValue.lowercased()) is \(Self.format(decode.speedup(0, over: 1)))× faster per token")
             }
         }
-        print("peak RSS \(Self.format(Double(Self.peakResidentBytes()) / 1e9)) GB")
+        print(Self.peakRSSLine)
     }
 
     private func decodeJSON(_ decode: DecodeBench.Result, setup: BenchSetup) -> JSON {
@@ -216,13 +215,11 @@ struct Bench: ParsableCommand {
         }
         print("\(preset.visionName) vision tower (synthetic): \(layers) of \(config.layerCount) layers, \(config.tokenCount) tokens, \(setup.weightsText)")
         print("compute \(setup.path.rawValue) (--compute \(setup.mode.rawValue)), \(Threads.count) threads: \(setup.prefillName)")
-        print("cpu: \(BenchPlatform.flagsText); kernels \(BenchPlatform.kernelPath())")
+        print(BenchPlatform.cpuLine)
         print(result.yardsticks.text(at: "CLIP's GEMM shapes"))
-        var line = "vision  \(result.seconds.text)  \(Self.format(result.gflops)) GFLOP/s over \(Self.format(result.flops / 1e9)) GFLOP: "
-            + "\(Self.format(result.boundRatio))× the time at the yardstick's rate"
-        if result.fallbacks > 0 { line += "  [\(result.fallbacks) products fell back to openblas f32]" }
-        print(line)
-        print("peak RSS \(Self.format(Double(Self.peakResidentBytes()) / 1e9)) GB")
+        print("vision  \(result.seconds.text)  \(Self.format(result.gflops)) GFLOP/s over \(Self.format(result.flops / 1e9)) GFLOP: "
+              + "\(Self.format(result.boundRatio))× the time at the yardstick's rate" + result.fallbackNote)
+        print(Self.peakRSSLine)
     }
 
     /// Random text embeddings around a block of random image features (5 text tokens first, as in
@@ -238,6 +235,9 @@ struct Bench: ParsableCommand {
         let isImage = (0..<(textTokens + imageTokens)).map { $0 >= before && $0 < before + imageTokens }
         return TokenState(hidden: Tensor(shape: [isImage.count, d], values: values), isImage: isImage)
     }
+
+    /// `peak RSS N GB`, the report's last line.
+    static var peakRSSLine: String { "peak RSS \(format(Double(peakResidentBytes()) / 1e9)) GB" }
 
     static func peakResidentBytes() -> Int {
         var usage = rusage()

@@ -33,6 +33,9 @@ enum BenchPlatform {
     static func decodeName(stored: DType) -> String { "gemv \(kernelPath()) (\(stored.rawValue.lowercased()) weights)" }
 
     /// One line: the flags present, then the ones missing.
+    /// `cpu: FLAGS; kernels PATH`, a report line.
+    static var cpuLine: String { "cpu: \(flagsText); kernels \(kernelPath())" }
+
     static var flagsText: String {
         let present = cpuFlags.filter(\.present).map(\.name), missing = cpuFlags.filter { !$0.present }.map(\.name)
         return present.joined(separator: " ") + (missing.isEmpty ? "" : "; no " + missing.joined(separator: " "))

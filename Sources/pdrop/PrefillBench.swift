@@ -14,15 +14,12 @@ struct PrefillBench {
     let yardsticks: GEMMYardsticks
 
     /// One variant's timings.
-    struct Variant {
+    struct Variant: TimedWork {
         let name: String
         let seconds: Statistics
-        /// FLOPs of the prefill as run (tokens per layer after dropping; a multiply-add is two).
+        /// FLOPs of the prefill as run (tokens per layer after dropping).
         let flops: Double
-        /// Products oneDNN sent to the f32 fallback during the variant's runs.
         let fallbacks: Int
-
-        var gflops: Double { flops / seconds.median / 1e9 }
     }
 
     func run() throws -> [Variant] {

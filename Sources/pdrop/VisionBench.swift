@@ -14,15 +14,12 @@ struct VisionBench {
     let compute: ComputePath
     let runs: Int
 
-    struct Result {
+    struct Result: TimedWork {
         let seconds: Statistics
         /// FLOPs of one image (`CLIPVisionConfig.flops(layers:)`).
         let flops: Double
         let yardsticks: GEMMYardsticks
-        /// Products oneDNN sent to the f32 fallback while the tower ran.
         let fallbacks: Int
-
-        var gflops: Double { flops / seconds.median / 1e9 }
 
         /// The median time over the time the FLOPs take at the yardstick's rate.
         var boundRatio: Double { seconds.median / (flops / yardsticks.gflops / 1e9) }
