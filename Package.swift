@@ -44,7 +44,7 @@ let package = Package(
         // Model adapters: the only place that knows checkpoint layouts.
         .target(name: "LLaVA", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging"],
                 path: "adapters/LLaVA"),
-        .target(name: "LLaVANeXT", dependencies: ["Tensors", "Imaging", "Transformer", "LLaVA"], path: "adapters/LLaVANeXT"),
+        .target(name: "LLaVANeXT", dependencies: ["Tensors", "Imaging", "PyramidDrop", "Transformer", "LLaVA"], path: "adapters/LLaVANeXT"),
         // Checkpoint conversion between the LLaVA layouts, dtypes and shard sizes.
         .target(name: "LLaVAConversion", dependencies: ["Tensors", "WeightIO", "Transformer", "Tokenizer", "LLaVA"],
                 path: "adapters/LLaVAConversion"),

@@ -7,6 +7,7 @@ public struct FastVPolicy: TokenPolicy {
     /// The fraction of image tokens dropped.
     public let dropRatio: Double
     public let positionMode: PositionMode
+    public var placement: PolicyPlacement { .inDecoder }
     public let name = "fastv"
     private let schedule: DropSchedule
 

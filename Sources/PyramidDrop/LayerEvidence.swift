@@ -9,6 +9,8 @@ public struct LayerNeeds: OptionSet, Sendable, Hashable {
     public static let lastTokenAttention = LayerNeeds(rawValue: 1)
     /// The keys (after RoPE) of every token.
     public static let keys = LayerNeeds(rawValue: 2)
+    /// The layer's output passed through the model's final norm (after-layer hooks only; DART).
+    public static let finalNormedOutput = LayerNeeds(rawValue: 4)
 }
 
 /// What a layer computed that a policy ranks with, as asked by `LayerNeeds`; rows are the rows of
@@ -18,9 +20,12 @@ public struct LayerEvidence: Sendable {
     public var lastTokenAttention: [Float]?
     /// Keys of every row, `[rows, kvHeads · headDim]`.
     public var keys: Tensor?
+    /// The layer's output rows through the model's final norm, `[rows, hiddenSize]`.
+    public var finalNormedOutput: Tensor?
 
-    public init(lastTokenAttention: [Float]? = nil, keys: Tensor? = nil) {
+    public init(lastTokenAttention: [Float]? = nil, keys: Tensor? = nil, finalNormedOutput: Tensor? = nil) {
         self.lastTokenAttention = lastTokenAttention
         self.keys = keys
+        self.finalNormedOutput = finalNormedOutput
     }
 }

@@ -6,6 +6,10 @@ public enum PyramidDropError: Error, CustomStringConvertible, Equatable {
     case budgetCountMismatch(boundaries: Int, budgets: Int)
     case budgetIncreasing([Double])
     case invalidKeepCount(Int)
+    /// A policy's setting that does not fit the model or image it meets.
+    case invalidBudget(policy: String, reason: String)
+    /// A policy needs something the vision side or the layer did not provide.
+    case missingEvidence(policy: String, what: String)
 
     public var description: String {
         switch self {
@@ -15,6 +19,8 @@ public enum PyramidDropError: Error, CustomStringConvertible, Equatable {
         case let .budgetCountMismatch(b, k): return "\(b) drop layers but \(k) keep budgets"
         case .budgetIncreasing(let r): return "keep budgets \(r) must not increase from stage to stage"
         case .invalidKeepCount(let c): return "keep count \(c) must not be negative"
+        case let .invalidBudget(policy, reason): return "\(policy): \(reason)"
+        case let .missingEvidence(policy, what): return "\(policy) needs \(what), which was not provided"
         }
     }
 }

@@ -5,6 +5,7 @@
 public struct PyramidDropPolicy: TokenPolicy {
     public let schedule: DropSchedule
     public let positionMode: PositionMode
+    public var placement: PolicyPlacement { .inDecoder }
     public let name = "pdrop"
 
     public init(schedule: DropSchedule, positionMode: PositionMode = .compact) {

@@ -14,25 +14,32 @@ public struct PyramidWrapper {
     public let policy: any TokenPolicy
     /// The policy's hooks for this model, validated.
     public let hooks: [LayerHook]
+    /// The model's final norm, for hooks that ask for `LayerNeeds.finalNormedOutput`.
+    public let finalNorm: (@Sendable (Tensor) -> Tensor)?
 
-    /// Wraps `layers`; throws if the policy's hooks do not fit the layer count.
-    public init(layers: [any DecoderLayer], policy: any TokenPolicy) throws {
+    /// Wraps `layers`; throws if the policy's hooks do not fit the layer count, or one asks for
+    /// the final-normed output and `finalNorm` is nil.
+    public init(layers: [any DecoderLayer], policy: any TokenPolicy, finalNorm: (@Sendable (Tensor) -> Tensor)? = nil) throws {
         let hooks = try policy.layerHooks(layerCount: layers.count)
         var previous = 0
         for hook in hooks {
             guard hook.firstKeptLayer > previous, hook.firstKeptLayer < layers.count else {
                 throw PyramidDropError.boundaryOutOfRange(boundary: hook.firstKeptLayer, layerCount: layers.count)
             }
+            if hook.needs.contains(.finalNormedOutput) && (finalNorm == nil || hook.timing != .afterLayer) {
+                throw PyramidDropError.missingEvidence(policy: policy.name, what: "the final-normed output of layer \(hook.layer)")
+            }
             previous = hook.firstKeptLayer
         }
         self.layers = layers
         self.policy = policy
         self.hooks = hooks
+        self.finalNorm = finalNorm
     }
 
-    /// Wraps a language model's layers.
+    /// Wraps a language model's layers (with its final norm).
     public init(model: any LanguageModel, policy: any TokenPolicy) throws {
-        try self.init(layers: model.decoderLayers, policy: policy)
+        try self.init(layers: model.decoderLayers, policy: policy, finalNorm: { model.finalNorm($0) })
     }
 
     /// Fresh caches for one sequence, each layer's store made by `makeStore`.
@@ -41,8 +48,9 @@ public struct PyramidWrapper {
     }
 
     /// Runs the prompt through every layer, running the policy's hooks. Returns the final state
-    /// (the last row is the last prompt token) and the trace. `caches` must be empty.
-    public func prefill(_ input: TokenState, caches: inout SequenceCaches) -> (state: TokenState, trace: DropTrace) {
+    /// (the last row is the last prompt token) and the trace. `caches` must be empty. Throws what
+    /// the policy throws at a hook.
+    public func prefill(_ input: TokenState, caches: inout SequenceCaches) throws -> (state: TokenState, trace: DropTrace) {
         precondition(caches.layers.count == layers.count && caches.layers.allSatisfy { $0.count == 0 },
                      "prefill needs empty caches for \(layers.count) layers")
         let imageTokens = input.imageCount
@@ -53,9 +61,11 @@ public struct PyramidWrapper {
         }
         var state = input
         var stage = 0
-        func apply(_ hook: LayerHook, _ evidence: LayerEvidence) {
+        func apply(_ hook: LayerHook, _ evidence: LayerEvidence) throws {
+            var evidence = evidence
+            if hook.needs.contains(.finalNormedOutput), let finalNorm { evidence.finalNormedOutput = finalNorm(state.hidden) }
             let context = HookContext(stage: stage, imageTokens: imageTokens, evidence: evidence)
-            let kept = Set(policy.keep(state, at: hook, context: context))
+            let kept = Set(try policy.keep(state, at: hook, context: context))
             let rows = state.origins.indices.filter { !state.origins[$0].isImage || kept.contains($0) }
             if rows.count < state.count { state = state.keeping(rows: rows, renumber: policy.positionMode == .compact) }
             trace.stages.append(.init(layer: hook.firstKeptLayer, kept: state.origins.compactMap(\.imageIndex)))
@@ -68,13 +78,13 @@ public struct PyramidWrapper {
                 if hook.needs.contains(.lastTokenAttention) {
                     evidence.lastTokenAttention = layer.lastTokenAttention(in: state)
                 }
-                apply(hook, evidence)
+                try apply(hook, evidence)
             }
             trace.tokensPerLayer.append(state.count)
             trace.imageTokensPerLayer.append(state.imageCount)
             if stage < hooks.count, hooks[stage].timing == .afterLayer, hooks[stage].layer == index {
                 let hook = hooks[stage]
-                apply(hook, layer.forward(&state, cache: &caches.layers[index], observing: hook.needs))
+                try apply(hook, layer.forward(&state, cache: &caches.layers[index], observing: hook.needs))
             } else {
                 layer.forward(&state, cache: &caches.layers[index])
             }

@@ -6,6 +6,7 @@ public struct RandomPolicy: TokenPolicy {
     public let schedule: DropSchedule
     public let seed: UInt64
     public let positionMode: PositionMode
+    public var placement: PolicyPlacement { .inDecoder }
     public let name = "random"
 
     public init(schedule: DropSchedule, seed: UInt64, positionMode: PositionMode = .compact) {

@@ -217,6 +217,25 @@ public enum Attention {
         }
     }
 
+    /// Per head, the unmasked attention probabilities of one query row `q` (`[1, heads·hd]`) over
+    /// keys `k` (`[total, heads·hd]`): `[heads, total]` (a vision tower's class-token row).
+    public static func headProbabilities(query q: Tensor, keys k: Tensor, heads: Int) -> Tensor {
+        precondition(q.rank == 2 && q.shape[0] == 1 && k.rank == 2 && k.shape[1] == q.shape[1],
+                     "headProbabilities: query \(q.shape), keys \(k.shape)")
+        let width = q.shape[1], headDim = width / heads, total = k.shape[0]
+        let scale = 1 / Float(headDim).squareRoot()
+        var out = Tensor(zeros: [heads, total])
+        q.withFloats { pq in k.withFloats { pk in out.withMutableFloats { po in
+            for h in 0..<heads {
+                let row = po.baseAddress! + h * total
+                GEMM.sgemm(transB: true, m: 1, n: total, k: headDim, alpha: scale, a: pq.baseAddress! + h * headDim, lda: width,
+                           b: pk.baseAddress! + h * headDim, ldb: width, c: row, ldc: total)
+                Softmax.inPlace(row, count: total)
+            }
+        } } }
+        return out
+    }
+
     /// Mean over heads of the attention probabilities of `n` query rows over `total` keys;
     /// `queryRows[i]` is the key index of query `i` (for the causal mask). Returns `[n, total]`.
     static func meanProbabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, queryRows: [Int], keys total: Int,

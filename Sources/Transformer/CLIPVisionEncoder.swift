@@ -1,3 +1,4 @@
+import PyramidDrop
 import Tensors
 import WeightIO
 
@@ -46,14 +47,29 @@ public struct CLIPEncoderLayer: Sendable {
 
     /// Runs the layer on `x` (`[tokens, D]`), in place.
     public func callAsFunction(_ x: inout Tensor) {
+        _ = callAsFunction(&x, observing: [])
+    }
+
+    /// Runs the layer on `x` (`[tokens, D]`, the class token first), in place, and returns what
+    /// `needs` asks of it: the class token's attention over every token per head (`[heads,
+    /// tokens]`, from the Q/K the pass used — bf16-rounded on the bf16 path) and the key
+    /// projections (`[tokens, D]`).
+    public func callAsFunction(_ x: inout Tensor, observing needs: VisionNeeds) -> (classAttention: Tensor?, keys: Tensor?) {
         let h = Normalization.layerNorm(x, weight: layerNorm1.weight, bias: layerNorm1.bias, eps: config.layerNormEps)
         let q = qProj(h), k = kProj(h), v = vProj(h)
+        var classAttention: Tensor?
+        if needs.contains(.classAttention) {
+            let (q0, keys) = compute == .bf16 ? (q.gatherRows([0]).converted(to: .bf16).toFloat32(), k.converted(to: .bf16).toFloat32())
+                                              : (q.gatherRows([0]), k)
+            classAttention = Attention.headProbabilities(query: q0, keys: keys, heads: config.headCount)
+        }
         let attended = Attention.unmasked(queries: q, keys: k, values: v, heads: config.headCount, kvHeads: config.headCount,
                                           compute: compute)
         x.add(outProj(attended))
         var hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps))
         config.hiddenAct.apply(&hidden)
         x.add(fc2(hidden))
+        return (classAttention, needs.contains(.towerKeys) ? k : nil)
     }
 }
 
@@ -126,6 +142,15 @@ public struct CLIPVisionEncoder: Sendable {
     /// Features of one image `pixels` (`[C, H, W]`, normalised): `[patches, D]` (or
     /// `[patches + 1, D]` with `.full`).
     public func callAsFunction(_ pixels: Tensor) -> Tensor {
+        let (hidden, _, _) = observe(pixels, needs: [])
+        return selection == .full ? hidden : hidden.gatherRows(Array(1...config.patchCount))
+    }
+
+    /// The feature layer's output for `pixels` (`[1 + patches, D]`, the class token first), and
+    /// what `needs` asks of the feature layer (the last layer run): the class token's attention
+    /// per head (`[heads, 1 + patches]`) and the keys (`[1 + patches, D]`); both nil for a
+    /// tower that runs no layer (feature layer 0).
+    public func observe(_ pixels: Tensor, needs: VisionNeeds) -> (hidden: Tensor, classAttention: Tensor?, keys: Tensor?) {
         let c = config.channels, s = config.imageSize, p = config.patchSize, g = config.gridSize, d = config.hiddenSize
         precondition(pixels.shape == [c, s, s], "CLIP expects pixels [\(c), \(s), \(s)], got \(pixels.shape)")
         // Unfold: row (py·g + px) holds the patch's pixels in the kernel's (channel, ky, kx) order.
@@ -147,7 +172,10 @@ public struct CLIPVisionEncoder: Sendable {
         }
         x.add(positionEmbedding.toFloat32())
         x = Normalization.layerNorm(x, weight: preLayerNorm.weight, bias: preLayerNorm.bias, eps: config.layerNormEps)
-        for layer in layers { layer(&x) }
-        return selection == .full ? x : x.gatherRows(Array(1...config.patchCount))
+        var observed: (classAttention: Tensor?, keys: Tensor?) = (nil, nil)
+        for (i, layer) in layers.enumerated() {
+            if i == layers.count - 1 { observed = layer(&x, observing: needs) } else { layer(&x) }
+        }
+        return (x, observed.classAttention, observed.keys)
     }
 }

@@ -62,7 +62,7 @@ public struct Generator {
         var sampler = options.sampler
         var caches = wrapper.makeCaches(makeStore)
         let start = Date()
-        let (state, trace) = wrapper.prefill(prompt, caches: &caches)
+        let (state, trace) = try wrapper.prefill(prompt, caches: &caches)
         var logits = model.logits(state.hidden.gatherRows([state.count - 1])).floats
         let prefillLogits = logits
         let prefillSeconds = Date().timeIntervalSince(start)

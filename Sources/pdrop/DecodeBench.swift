@@ -57,8 +57,8 @@ struct DecodeBench {
     func run() throws -> Result {
         let wrappers = try models.map { try PyramidWrapper(model: $0, policy: KeepAllPolicy()) }
         var caches = wrappers.map { $0.makeCaches(kvCache.makeStore) }
-        var logits = models.indices.map { i in
-            let (state, _) = wrappers[i].prefill(prompt, caches: &caches[i])
+        var logits = try models.indices.map { i in
+            let (state, _) = try wrappers[i].prefill(prompt, caches: &caches[i])
             return models[i].logits(state.hidden.gatherRows([state.count - 1])).floats
         }
         let stream = StreamingRead()

@@ -38,7 +38,7 @@ struct PrefillBench {
             for _ in 0..<runs {
                 var caches = wrapper.makeCaches()
                 let start = Date()
-                let (_, trace) = wrapper.prefill(prompt, caches: &caches)
+                let (_, trace) = try wrapper.prefill(prompt, caches: &caches)
                 times.append(Date().timeIntervalSince(start))
                 tokensPerLayer = trace.tokensPerLayer
             }

@@ -70,7 +70,7 @@ import WeightIO
         let language = pipeline.model.language
         var caches = try PyramidWrapper(model: language, policy: KeepAllPolicy()).makeCaches()
         let wrapper = try PyramidWrapper(model: language, policy: KeepAllPolicy())
-        let (final, _) = wrapper.prefill(state, caches: &caches)
+        let (final, _) = try wrapper.prefill(state, caches: &caches)
         let logits = language.logits(final.hidden.gatherRows([final.count - 1])).floats
         // The original unpads with int() rather than int(round(·, 7)); on these sizes both agree.
         #expect(maxAbsDiff(logits, try expected.tensor("vicuna_\(name)_logits").floats) <= 1e-4)

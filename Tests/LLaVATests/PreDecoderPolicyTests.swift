@@ -14,6 +14,7 @@ import Transformer
     struct EveryFourth: TokenPolicy {
         let name = "every-fourth"
         var visionNeeds: VisionNeeds { .towerFeatures }
+        var placement: PolicyPlacement { .beforeDecoder }
         func selectImageTokens(_ image: ImageTokens) -> ImageSelection {
             let rows = Array(stride(from: 0, to: image.count, by: 4))
             return ImageSelection(features: image.features.gatherRows(rows), sources: rows, originalCount: image.count)
@@ -26,20 +27,23 @@ import Transformer
 
     @Test func towerFeaturesAndProjectorComeWithTheFeatures() throws {
         let pipeline = try PipelineParityTests.pipeline("tiny-llava-hf")
-        let tokens = try pipeline.encoder.tokens(for: try Self.image(), needs: .towerFeatures)
-        let tower = try #require(tokens.towerFeatures)
-        #expect(tower.shape == [64, pipeline.model.config.vision.hiddenSize])
+        let tokens = try pipeline.encoder.tokens(for: try Self.image(), needs: [.towerFeatures, .classAttention, .towerKeys])
+        let crop = try #require(tokens.crops.first)
+        let d = pipeline.model.config.vision.hiddenSize
+        #expect(tokens.crops.count == 1 && tokens.layout == .single)
+        #expect(crop.hidden.shape == [65, d] && crop.keys?.shape == [65, d] && crop.classAttention?.shape == [4, 65])
+        #expect(crop.patchSources == Array(0..<64) && crop.classSource == nil)
         let project = try #require(tokens.project)
-        #expect(project(tower).floats == tokens.features.floats)
+        #expect(project(crop.hidden.gatherRows(Array(1...64))).floats == tokens.features.floats)
         let plain = try pipeline.encoder.tokens(for: try Self.image(), needs: [])
-        #expect(plain.towerFeatures == nil)
+        #expect(plain.crops.isEmpty && plain.features.floats == tokens.features.floats)
     }
 
     /// The selection enters the decoder with its original image indices; PyramidDrop composed
     /// after it keeps ⌊16 · 0.5⌋ at layer 2, and the trace starts with the pre-decoder stage.
     @Test func selectionEntersTheDecoderAndComposes() throws {
         let pipeline = try PipelineParityTests.pipeline("tiny-llava-hf")
-        let policy = ComposedPolicy(EveryFourth(), then: try PyramidDropPolicy(boundaries: [2], lambda: 0.5))
+        let policy = try ComposedPolicy(EveryFourth(), then: try PyramidDropPolicy(boundaries: [2], lambda: 0.5))
         let text = try pipeline.model.checkpoint.defaultTemplate.render("What is shown in this picture?")
         let (prompt, state) = try pipeline.prompt(text: text, images: [try Self.image()], policy: policy)
         #expect(prompt.imageCount == 1)

@@ -55,7 +55,7 @@ import WeightIO
         let model = try ModelFixtures.languageModel("llama")
         let wrapper = try Self.wrapper("pdrop", model: model)
         var caches = wrapper.makeCaches()
-        let (_, trace) = wrapper.prefill(try Self.prompt(try ModelFixtures.expected("llama")), caches: &caches)
+        let (_, trace) = try wrapper.prefill(try Self.prompt(try ModelFixtures.expected("llama")), caches: &caches)
         #expect(trace.imageTokensPerLayer == [24, 12, 6, 3])
         #expect(trace.tokensPerLayer == [42, 30, 24, 21])
         #expect(caches.layers.map { $0.count } == [42, 30, 24, 21])
@@ -79,7 +79,7 @@ import WeightIO
         ]
         for wrapper in wrappers {
             var caches = wrapper.makeCaches()
-            let (state, _) = wrapper.prefill(prompt, caches: &caches)
+            let (state, _) = try wrapper.prefill(prompt, caches: &caches)
             #expect(model.logits(state.hidden).floats == plainLogits)
         }
         // And the reference's own no-drop run agrees with the plain model.

@@ -29,7 +29,7 @@ import Transformer
     @Test func afterLayerHookSeesTheKeysOfThatPass() throws {
         let wrapper = try PyramidWrapper(layers: Array(repeating: ToyLayer(), count: 3), policy: LargestKeyPolicy())
         var caches = wrapper.makeCaches()
-        let (state, trace) = wrapper.prefill(RetrofitTests.prompt, caches: &caches)
+        let (state, trace) = try wrapper.prefill(RetrofitTests.prompt, caches: &caches)
         // The toy layer's keys are its outputs (input + 1): the largest image values are 9 and 8.
         #expect(trace.stages.map(\.layer) == [1])
         #expect(trace.stages.map(\.kept) == [[1, 5]])
@@ -51,9 +51,9 @@ import Transformer
     /// stage (indices into the original image tokens), in-decoder budgets are relative to what
     /// entered the decoder, and origins keep the original image indices.
     @Test func preDecoderSelectionComposesWithPyramidDrop() throws {
-        let policy = ComposedPolicy(EvenTokensPolicy(), then: try PyramidDropPolicy(boundaries: [1], lambda: 0.5))
+        let policy = try ComposedPolicy(EvenTokensPolicy(), then: try PyramidDropPolicy(boundaries: [1], lambda: 0.5))
         let features = Tensor(shape: [6, 1], values: [5, 9, 1, 7, 3, 8])
-        let selection = policy.selectImageTokens(ImageTokens(features: features))
+        let selection = try policy.selectImageTokens(ImageTokens(features: features))
         #expect(selection.sources == [0, 2, 4] && selection.originalCount == 6)
         #expect(selection.features.floats == [5, 1, 3])
         let origins = [TokenOrigin(promptIndex: 0, imageIndex: nil)]
@@ -63,7 +63,7 @@ import Transformer
                                 originalImageCount: 6)
         let wrapper = try PyramidWrapper(layers: Array(repeating: ToyLayer(), count: 2), policy: policy)
         var caches = wrapper.makeCaches()
-        let (_, trace) = wrapper.prefill(prompt, caches: &caches)
+        let (_, trace) = try wrapper.prefill(prompt, caches: &caches)
         #expect(trace.imageTokens == 6)
         #expect(trace.stages.map(\.layer) == [0, 1])
         // ⌊3 · 0.5⌋ = 1 of the 3 that entered: the largest, image token 0 (value 5 + 1).

@@ -27,7 +27,7 @@ struct ToyLayer: DecoderLayer {
         let wrapper = try PyramidWrapper(layers: Array(repeating: ToyLayer(), count: 4),
                                          policy: PyramidDropPolicy(boundaries: [1, 3], lambda: 0.5))
         var caches = wrapper.makeCaches()
-        let (state, trace) = wrapper.prefill(Self.prompt, caches: &caches)
+        let (state, trace) = try wrapper.prefill(Self.prompt, caches: &caches)
         // Stage 1 keeps ⌊6·0.5⌋ = 3 of the largest (9, 8, 7) in original order; stage 2 ⌊6·0.25⌋ = 1.
         #expect(trace.stages.map(\.kept) == [[1, 3, 5], [1]])
         #expect(trace.stages.map(\.layer) == [1, 3])
@@ -44,7 +44,7 @@ struct ToyLayer: DecoderLayer {
         let wrapper = try PyramidWrapper(layers: Array(repeating: ToyLayer(), count: 3),
                                          policy: FastVPolicy(k: 2, dropRatio: 0.5))
         var caches = wrapper.makeCaches()
-        let (state, trace) = wrapper.prefill(Self.prompt, caches: &caches)
+        let (state, trace) = try wrapper.prefill(Self.prompt, caches: &caches)
         #expect(trace.stages.map(\.kept) == [[1, 3, 5]])
         #expect(state.positions == [0, 1, 3, 5, 7, 8])
     }
@@ -54,7 +54,7 @@ struct ToyLayer: DecoderLayer {
             let wrapper = try PyramidWrapper(layers: Array(repeating: ToyLayer(), count: 3),
                                              policy: RandomPolicy(schedule: .pyramid(boundaries: [1, 2], lambda: 0.5), seed: seed))
             var caches = wrapper.makeCaches()
-            let (state, trace) = wrapper.prefill(Self.prompt, caches: &caches)
+            let (state, trace) = try wrapper.prefill(Self.prompt, caches: &caches)
             #expect(state.origins.filter { !$0.isImage }.map(\.promptIndex) == [0, 1, 8])
             return trace.stages.map(\.kept)
         }

@@ -41,7 +41,7 @@ import WeightIO
         let wrapper = try PyramidWrapper(model: model, policy: KeepAllPolicy())
         var caches = wrapper.makeCaches()
         let prefix = 16
-        _ = wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
+        _ = try wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
                             caches: &caches)
         let full = try model.forward(ids).floats
         let vocabulary = model.vocabularySize
@@ -89,7 +89,7 @@ import WeightIO
         try BufferPool.withPool(pool) {
             var caches = wrapper.makeCaches()
             let prefix = 8
-            _ = wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
+            _ = try wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
                                 caches: &caches)
             func step(_ id: Int) throws { _ = model.logits(wrapper.decode(try model.embed([id]), caches: &caches)) }
             for id in ids[prefix..<(prefix + 2)] { try step(id) }

@@ -13,7 +13,7 @@ public protocol ImageEncoder: Sendable {
     /// The pictures the tower saw and each image token's patch on them, for kept-token maps.
     func geometry(for image: RGBImage) -> TokenGeometry
     /// The image's tokens for a pre-decoder token policy: the features, plus what `needs` asks
-    /// of the tower where this encoder can give it. The default gives the features only.
+    /// of the tower where this encoder can give it (per crop). The default gives the features only.
     func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens
 }
 
@@ -40,16 +40,15 @@ public struct SingleCropEncoder: ImageEncoder {
         try tokens(for: image, needs: []).features
     }
 
-    /// With `.towerFeatures`, also the feature layer's outputs before the projector, and the
-    /// projector itself (for policies that merge tower-side rows).
+    /// With `needs`, also what the tower's feature layer computed (one crop) and the projector.
     public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
-        let tower = model.vision(preprocessor.pixelValues(image))
-        let features = model.projector(tower)
+        let offset = model.config.selection == .full ? 1 : 0
+        let (features, crop) = model.observedFeatures(preprocessor.pixelValues(image), needs: needs,
+                                                      patchSources: (0..<model.config.vision.patchCount).map { $0 + offset })
         guard features.shape[0] == tokenCount(for: image.size) else {
             throw LLaVAError.imageTokenMismatch(slots: tokenCount(for: image.size), features: features.shape[0])
         }
-        guard needs.contains(.towerFeatures) else { return ImageTokens(features: features) }
-        let projector = model.projector
-        return ImageTokens(features: features, towerFeatures: tower, project: { projector($0) })
+        guard let crop else { return ImageTokens(features: features) }
+        return ImageTokens(features: features, crops: [crop], layout: .single, project: model.projection)
     }
 }

@@ -48,6 +48,24 @@ public struct LLaVAModel: Sendable {
         projector(vision(pixels))
     }
 
+    /// Projected features of one tower input and, when `needs` asks for anything, what the tower's
+    /// feature layer computed for a pre-decoder policy; patch `p` stands for image token
+    /// `patchSources[p]` (the class token, with `full` selection, for token 0).
+    public func observedFeatures(_ pixels: Tensor, needs: VisionNeeds, patchSources: [Int?]) -> (features: Tensor, crop: TowerCrop?) {
+        guard !needs.isEmpty else { return (imageFeatures(pixels), nil) }
+        let (hidden, classAttention, keys) = vision.observe(pixels, needs: needs)
+        let selected = config.selection == .full ? hidden : hidden.gatherRows(Array(1...config.vision.patchCount))
+        let crop = TowerCrop(hidden: hidden, classAttention: classAttention, keys: keys, heads: config.vision.headCount,
+                             patchSources: patchSources, classSource: config.selection == .full ? 0 : nil)
+        return (projector(selected), crop)
+    }
+
+    /// The projector as a sendable function of tower rows `[n, visionHidden]`.
+    public var projection: @Sendable (Tensor) -> Tensor {
+        let projector = projector
+        return { projector($0) }
+    }
+
     /// The prompt state: token embeddings with image `i`'s selected features in slot `i`. Each
     /// image token's origin is its index among all the images' original tokens (merged tokens
     /// have none), so traces and maps refer to the image as the tower saw it.

@@ -25,7 +25,7 @@ public struct LLaVAPipeline: Sendable {
             if prompt.imageCount == 0 { throw LLaVAError.noImageSlot(prompt: text) }
             throw LLaVAError.imageSlotCount(slots: prompt.imageCount, images: images.count)
         }
-        let selections = try images.map { policy.selectImageTokens(try encoder.tokens(for: $0, needs: policy.visionNeeds)) }
+        let selections = try images.map { try policy.selectImageTokens(try encoder.tokens(for: $0, needs: policy.visionNeeds)) }
         return (prompt, try model.promptState(prompt, images: selections))
     }
 

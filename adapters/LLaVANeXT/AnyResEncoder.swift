@@ -1,5 +1,6 @@
 import Imaging
 import LLaVA
+import PyramidDrop
 import Tensors
 import Transformer
 
@@ -45,6 +46,12 @@ public struct AnyResEncoder: ImageEncoder {
     }
 
     public func features(for image: RGBImage) throws -> Tensor {
+        try tokens(for: image, needs: []).features
+    }
+
+    /// The packed features and, with `needs`, every crop's tower outputs (base first, then the
+    /// tiles row-major) for per-tile policies, each patch mapped to its token in the packed block.
+    public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
         let pixels = tiling.pixelValues(image)                          // [1 + tiles, 3, S, S]
         let (rows, columns) = grid(for: image.size)
         let cropShape = Array(pixels.shape.dropFirst())
@@ -52,16 +59,40 @@ public struct AnyResEncoder: ImageEncoder {
         guard pixels.shape[0] == 1 + rows * columns else {
             throw LLaVAError.imageTokenMismatch(slots: 1 + rows * columns, features: pixels.shape[0])
         }
+        let sources = patchSources(for: image.size)
         let values = pixels.floats
-        let crops = (0..<pixels.shape[0]).map { i in
-            model.imageFeatures(Tensor(shape: cropShape, values: Array(values[(i * cropSize)..<((i + 1) * cropSize)])))
+        let observed = (0..<pixels.shape[0]).map { i in
+            model.observedFeatures(Tensor(shape: cropShape, values: Array(values[(i * cropSize)..<((i + 1) * cropSize)])),
+                                   needs: needs, patchSources: sources[i])
         }
-        let packed = FeaturePacking.pack(crops: crops, gridRows: rows, gridColumns: columns, side: model.config.vision.gridSize,
+        let packed = FeaturePacking.pack(crops: observed.map(\.features), gridRows: rows, gridColumns: columns, side: model.config.vision.gridSize,
                                          imageHeight: image.height, imageWidth: image.width, newline: imageNewline, rounding: rounding)
         guard packed.shape[0] == tokenCount(for: image.size) else {
             throw LLaVAError.imageTokenMismatch(slots: tokenCount(for: image.size), features: packed.shape[0])
         }
-        return packed
+        let crops = observed.compactMap(\.crop)
+        guard !crops.isEmpty else { return ImageTokens(features: packed) }
+        return ImageTokens(features: packed, crops: crops, layout: .grid(rows: rows, columns: columns, side: model.config.vision.gridSize),
+                           project: model.projection)
+    }
+
+    /// Per crop (base first, then the tiles row-major), each patch's index in the packed block:
+    /// the base crop's patches come first; a tile's patch is in the block when unpadding keeps it,
+    /// after the rows above it and their newlines.
+    public func patchSources(for size: ImageSize) -> [[Int?]] {
+        let (rows, columns) = grid(for: size)
+        let side = model.config.vision.gridSize
+        let kept = FeaturePacking.unpaddedSize(rows: rows * side, columns: columns * side, imageHeight: size.height,
+                                               imageWidth: size.width, rounding: rounding)
+        let base: [Int?] = Array(0..<(side * side))
+        let tiles = (0..<(rows * columns)).map { t -> [Int?] in
+            (0..<(side * side)).map { p -> Int? in
+                let r = (t / columns) * side + p / side - kept.top, c = (t % columns) * side + p % side - kept.left
+                guard r >= 0, r < kept.rows, c >= 0, c < kept.columns else { return nil }
+                return side * side + r * (kept.columns + 1) + c
+            }
+        }
+        return [base] + tiles
     }
 
     /// The base crop and the high-resolution canvas (the tiles put back together); base tokens

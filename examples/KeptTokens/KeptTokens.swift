@@ -27,7 +27,7 @@ import WeightIO
         let policy = try PyramidDropPolicy(boundaries: PyramidDropPolicy.quarterPoints(layerCount: model.language.layers.count), lambda: 0.5)
         let wrapper = try PyramidWrapper(model: model.language, policy: policy)
         var caches = wrapper.makeCaches()
-        let (_, trace) = wrapper.prefill(prompt, caches: &caches)
+        let (_, trace) = try wrapper.prefill(prompt, caches: &caches)
 
         // One column per stage: every token first, then the survivors of each drop.
         let map = KeptTokenMap.render(encoder.geometry(for: image), stages: trace.stages.map(\.kept))
