@@ -6,6 +6,15 @@ public struct DropTrace: Sendable, Equatable {
         public let layer: Int
         /// Kept image tokens, as indices into the prompt's image tokens (0..<imageTokens), increasing.
         public let kept: [Int]
+        /// Image tokens alive after the stage: `kept` plus the merged ones (and any standing for
+        /// no original token, such as a kept [CLS] token).
+        public let count: Int
+
+        public init(layer: Int, kept: [Int], count: Int? = nil) {
+            self.layer = layer
+            self.kept = kept
+            self.count = count ?? kept.count
+        }
     }
 
     /// Image tokens in the prompt (N).

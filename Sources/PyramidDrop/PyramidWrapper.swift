@@ -57,7 +57,7 @@ public struct PyramidWrapper {
         var trace = DropTrace(imageTokens: input.originalImageCount,
                               imageTokenStart: input.origins.first(where: \.isImage)?.promptIndex)
         if imageTokens < input.originalImageCount {
-            trace.stages.append(.init(layer: 0, kept: input.origins.compactMap(\.imageIndex)))
+            trace.stages.append(.init(layer: 0, kept: input.origins.compactMap(\.imageIndex), count: imageTokens))
         }
         var state = input
         var stage = 0
@@ -68,7 +68,7 @@ public struct PyramidWrapper {
             let kept = Set(try policy.keep(state, at: hook, context: context))
             let rows = state.origins.indices.filter { !state.origins[$0].isImage || kept.contains($0) }
             if rows.count < state.count { state = state.keeping(rows: rows, renumber: policy.positionMode == .compact) }
-            trace.stages.append(.init(layer: hook.firstKeptLayer, kept: state.origins.compactMap(\.imageIndex)))
+            trace.stages.append(.init(layer: hook.firstKeptLayer, kept: state.origins.compactMap(\.imageIndex), count: state.imageCount))
             stage += 1
         }
         for (index, layer) in layers.enumerated() {

@@ -39,8 +39,13 @@ struct Run: ParsableCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Token dropping: pdrop, fastv or none.")
-    var drop = "pdrop"
+    @Option(name: [.customLong("policy"), .customLong("drop")], help: ArgumentHelp(
+        "Token policy (--drop is an alias): pdrop, fastv, none, random, fastervlm, visionzip, divprune, dart, or a pre-decoder policy + an in-decoder one (e.g. visionzip+pdrop).",
+        discussion: PolicyOptions.discussion))
+    var policy = "pdrop"
+
+    @Option(help: "Budget N of fastervlm, visionzip, divprune and dart (default 64; see --policy); with a composition, the first policy's.")
+    var budget: Int?
 
     @Option(help: "PyramidDrop stage boundaries, e.g. 8,16,24 (default: the quarter points of the model's depth).")
     var layers: String?
@@ -72,7 +77,6 @@ struct Run: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["pdrop", "fastv", "none"].contains(drop) else { throw ValidationError("--drop must be pdrop, fastv or none") }
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
         if mapOut != nil && image == nil { throw ValidationError("--map-out needs --image") }
@@ -82,7 +86,7 @@ struct Run: ParsableCommand {
     /// One line for stderr: image tokens kept per stage, prefill time, decode speed.
     static func statsLine(_ result: GenerationResult, compute: ComputePath) -> String {
         let trace = result.trace
-        let kept = ([trace.imageTokens] + trace.stages.map(\.kept.count)).map(String.init).joined(separator: " → ")
+        let kept = ([trace.imageTokens] + trace.stages.map(\.count)).map(String.init).joined(separator: " → ")
         let rate = result.decodeSeconds > 0 ? Double(result.tokens.count) / result.decodeSeconds : 0
         return String(format: "[pdrop] image tokens %@; prefill %.3f s; %d tokens at %.1f tokens/s; compute %@",
                       kept, result.prefillSeconds, result.tokens.count, rate, compute.description)
@@ -99,8 +103,10 @@ struct Run: ParsableCommand {
         let llava = pipeline.model
         let pictures = try [image].compactMap { $0 }.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
         let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)
-        let policy = try DropPolicy.make(name: drop, layerCount: llava.config.text.layerCount, layers: layers.flatMap(Self.parseLayers),
-                                         ratio: ratio, fastVK: fastvK, fastVRatio: fastvRatio)
+        var request = PolicyRequest(self.policy, budget: budget)
+        request.pdropLayers = layers.flatMap(Self.parseLayers)
+        (request.pdropRatio, request.fastVK, request.fastVRatio, request.seed) = (ratio, fastvK, fastvRatio, seed)
+        let policy = try request.make(layerCount: llava.config.text.layerCount)
         let visionStart = Date()
         let (tokens, state) = try pipeline.prompt(text: try chosen.render(prompt, images: pictures.count), images: pictures, policy: policy)
         let visionSeconds = Date().timeIntervalSince(visionStart)

@@ -4,7 +4,7 @@ import Transformer
 import WeightIO
 
 /// The drop trace of one run as JSON: which image tokens survived each stage (indices into the
-/// prompt's image tokens), tokens per layer, the paper's FLOPs figure and a whole-prompt one (each
+/// prompt's image tokens) and how many image tokens went on (merged ones included), tokens per layer, the paper's FLOPs figure and a whole-prompt one (each
 /// next to the no-drop figure), and timings.
 struct RunReport {
     let trace: JSON
@@ -18,13 +18,15 @@ struct RunReport {
         let layers = t.tokensPerLayer.count
         var policyJSON: [String: JSON] = ["name": .string(policy.name), "layers": .array(t.stages.map { .int($0.layer) })]
         for (key, value) in policy.parameters { policyJSON[key] = .double(value) }
-        policyJSON["keep"] = .array(t.stages.map { .int($0.kept.count) })
+        policyJSON["keep"] = .array(t.stages.map { .int($0.count) })
         trace = .object([
             "image_tokens": .int(t.imageTokens),
             "image_token_start": t.imageTokenStart.map { .int($0) } ?? .null,
             "prompt_tokens": .int(promptTokens),
             "policy": .object(policyJSON),
-            "stages": .array(t.stages.map { .object(["layer": .int($0.layer), "kept": .array($0.kept.map { .int($0) })]) }),
+            "stages": .array(t.stages.map {
+                .object(["layer": .int($0.layer), "kept": .array($0.kept.map { .int($0) }), "image_tokens": .int($0.count)])
+            }),
             "tokens_per_layer": .array(t.tokensPerLayer.map { .int($0) }),
             "image_tokens_per_layer": .array(t.imageTokensPerLayer.map { .int($0) }),
             "flops": .object([

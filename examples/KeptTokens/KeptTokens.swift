@@ -32,6 +32,6 @@ import WeightIO
         // One column per stage: every token first, then the survivors of each drop.
         let map = KeptTokenMap.render(encoder.geometry(for: image), stages: trace.stages.map(\.kept))
         try FileBytes.writeAtomically(try map.pngData(), to: output)
-        print("kept \(([trace.imageTokens] + trace.stages.map(\.kept.count)).map(String.init).joined(separator: " → ")) image tokens; wrote \(output)")
+        print("kept \(([trace.imageTokens] + trace.stages.map(\.count)).map(String.init).joined(separator: " → ")) image tokens; wrote \(output)")
     }
 }
