@@ -9,11 +9,14 @@ public struct DropTrace: Sendable, Equatable {
         /// Image tokens alive after the stage: `kept` plus the merged ones (and any standing for
         /// no original token, such as a kept [CLS] token).
         public let count: Int
+        /// Original image tokens folded into merged tokens at this stage (a pre-decoder merge).
+        public let merged: [Int]
 
-        public init(layer: Int, kept: [Int], count: Int? = nil) {
+        public init(layer: Int, kept: [Int], count: Int? = nil, merged: [Int] = []) {
             self.layer = layer
             self.kept = kept
             self.count = count ?? kept.count
+            self.merged = merged
         }
     }
 

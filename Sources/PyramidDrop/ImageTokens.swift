@@ -90,13 +90,16 @@ public struct ImageSelection: Sendable {
     public var sources: [Int?]
     /// The image's token count before the selection.
     public var originalCount: Int
+    /// Original image tokens folded into the merged rows (for maps), increasing.
+    public var merged: [Int]
 
-    public init(features: Tensor, sources: [Int?], originalCount: Int) {
+    public init(features: Tensor, sources: [Int?], originalCount: Int, merged: [Int] = []) {
         precondition(features.rank == 2 && features.shape[0] == sources.count,
                      "ImageSelection: features \(features.shape) for \(sources.count) sources")
         self.features = features
         self.sources = sources
         self.originalCount = originalCount
+        self.merged = merged
     }
 
     /// Every token of `image`, unchanged.

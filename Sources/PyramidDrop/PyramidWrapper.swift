@@ -57,7 +57,7 @@ public struct PyramidWrapper {
         var trace = DropTrace(imageTokens: input.originalImageCount,
                               imageTokenStart: input.origins.first(where: \.isImage)?.promptIndex)
         if imageTokens < input.originalImageCount {
-            trace.stages.append(.init(layer: 0, kept: input.origins.compactMap(\.imageIndex), count: imageTokens))
+            trace.stages.append(.init(layer: 0, kept: input.origins.compactMap(\.imageIndex), count: imageTokens, merged: input.mergedImageTokens))
         }
         var state = input
         var stage = 0

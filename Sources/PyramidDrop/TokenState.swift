@@ -39,6 +39,8 @@ public struct TokenState: Sendable {
     public var origins: [TokenOrigin]
     /// Image tokens the prompt had before any pre-decoder policy pruned it (N of the trace).
     public let originalImageCount: Int
+    /// Original image tokens a pre-decoder policy folded into merged rows, increasing.
+    public var mergedImageTokens: [Int] = []
 
     /// Number of tokens.
     public var count: Int { origins.count }
@@ -74,7 +76,9 @@ public struct TokenState: Sendable {
     /// The state restricted to `rows` (increasing). With `renumber`, positions become 0..<rows.count
     /// (PyramidDrop); otherwise each token keeps its position (FastV).
     public func keeping(rows: [Int], renumber: Bool) -> TokenState {
-        TokenState(hidden: hidden.gatherRows(rows), positions: renumber ? Array(0..<rows.count) : rows.map { positions[$0] },
-                   origins: rows.map { origins[$0] }, originalImageCount: originalImageCount)
+        var state = TokenState(hidden: hidden.gatherRows(rows), positions: renumber ? Array(0..<rows.count) : rows.map { positions[$0] },
+                               origins: rows.map { origins[$0] }, originalImageCount: originalImageCount)
+        state.mergedImageTokens = mergedImageTokens
+        return state
     }
 }

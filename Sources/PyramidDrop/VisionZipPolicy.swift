@@ -49,6 +49,8 @@ public struct VisionZipPolicy: TokenPolicy {
     struct CropTokens {
         var dominantPatches: [Int]
         var contextual: [[Float]]
+        /// The patches folded into the contextual rows (targets and the patches that joined them).
+        var mergedPatches: [Int]
     }
 
     public func selectImageTokens(_ image: ImageTokens) throws -> ImageSelection {
@@ -77,7 +79,8 @@ public struct VisionZipPolicy: TokenPolicy {
             for crop in crops.indices.dropFirst() { appendContextual(crop) }
         }
         let features = project(Tensor(shape: [sources.count, width], values: rows))
-        return ImageSelection(features: features, sources: sources, originalCount: image.count)
+        let merged = tokens.indices.flatMap { c in tokens[c].mergedPatches.compactMap { crops[c].patchSources[$0] } }
+        return ImageSelection(features: features, sources: sources, originalCount: image.count, merged: merged.sorted())
     }
 
     /// Dominant patches and merged contextual rows of one crop.
@@ -111,7 +114,7 @@ public struct VisionZipPolicy: TokenPolicy {
             let row = 1 + candidates[target], count = Float(max(counts[t], 1))
             return (0..<width).map { hidden[row * width + $0] + sums[t][$0] / count }
         }
-        return CropTokens(dominantPatches: dominantPatches, contextual: contextual)
+        return CropTokens(dominantPatches: dominantPatches, contextual: contextual, mergedPatches: candidates)
     }
 
     /// The keys averaged over heads (`[1 + patches, headDim]`), each row scaled to unit length.

@@ -131,7 +131,8 @@ struct Run: ParsableCommand {
                                          ("generated_ids", Tensor(shape: [result.tokens.count], integers: result.tokens))], to: logitsOut)
         }
         if let mapOut, let picture = pictures.first {
-            let map = KeptTokenMap.render(pipeline.encoder.geometry(for: picture), stages: result.trace.stages.map(\.kept))
+            let map = KeptTokenMap.render(pipeline.encoder.geometry(for: picture), stages: result.trace.stages.map(\.kept),
+                                          merged: result.trace.stages.map(\.merged))
             try FileBytes.writeAtomically(try map.pngData(), to: mapOut)
         }
         if let traceOut { try FileBytes.writeAtomically(Array((report.trace.serialized(pretty: true) + "\n").utf8), to: traceOut) }

@@ -25,7 +25,8 @@ struct RunReport {
             "prompt_tokens": .int(promptTokens),
             "policy": .object(policyJSON),
             "stages": .array(t.stages.map {
-                .object(["layer": .int($0.layer), "kept": .array($0.kept.map { .int($0) }), "image_tokens": .int($0.count)])
+                .object(["layer": .int($0.layer), "kept": .array($0.kept.map { .int($0) }), "image_tokens": .int($0.count),
+                         "merged": .array($0.merged.map { .int($0) })])
             }),
             "tokens_per_layer": .array(t.tokensPerLayer.map { .int($0) }),
             "image_tokens_per_layer": .array(t.imageTokensPerLayer.map { .int($0) }),

@@ -73,7 +73,7 @@ public struct LLaVAModel: Sendable {
         guard prompt.imageCount == images.count else { throw LLaVAError.imageSlotCount(slots: prompt.imageCount, images: images.count) }
         let d = config.text.hiddenSize
         let firstImageIndex = images.reduce(into: [0]) { $0.append($0.last! + $1.originalCount) }
-        var rows: [Tensor] = [], origins: [TokenOrigin] = [], pending: [Int] = []
+        var rows: [Tensor] = [], origins: [TokenOrigin] = [], pending: [Int] = [], merged: [Int] = []
         func flushText() throws {
             guard !pending.isEmpty else { return }
             rows.append(try language.embed(pending))
@@ -91,6 +91,7 @@ public struct LLaVAModel: Sendable {
                     throw LLaVAError.featureWidth(expected: d, found: image.features.shape.last ?? 0)
                 }
                 rows.append(image.features)
+                merged += image.merged.map { firstImageIndex[slot] + $0 }
                 for source in image.sources {
                     origins.append(source.map { TokenOrigin(promptIndex: origins.count, imageIndex: firstImageIndex[slot] + $0) }
                                    ?? .mergedImage(promptIndex: origins.count))
@@ -98,8 +99,10 @@ public struct LLaVAModel: Sendable {
             }
         }
         try flushText()
-        return TokenState(hidden: Tensor(concatenatingRows: rows, width: d), positions: Array(origins.indices), origins: origins,
-                          originalImageCount: firstImageIndex.last!)
+        var state = TokenState(hidden: Tensor(concatenatingRows: rows, width: d), positions: Array(origins.indices), origins: origins,
+                               originalImageCount: firstImageIndex.last!)
+        state.mergedImageTokens = merged.sorted()
+        return state
     }
 
     /// The prompt state with every token of each image (`[tokens, textHidden]` features).
