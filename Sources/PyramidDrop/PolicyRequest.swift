@@ -32,9 +32,7 @@ public struct PolicyRequest: Sendable, Equatable {
     /// name, a budget given to a policy that has none, or a composition that is not one
     /// pre-decoder policy followed by one in-decoder policy.
     public func make(layerCount: Int) throws -> any TokenPolicy {
-        let parts = spelling.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2 else { throw invalid("at most two policies compose (one before the decoder, one inside it)") }
-        let policies = try parts.map { try part($0, layerCount: layerCount) }
+        let policies = try parts().map { try policy($0.name, budget: $0.budget, layerCount: layerCount) }
         if policies.count == 1 { return policies[0] }
         guard policies[0].placement == .beforeDecoder, policies[1].placement == .inDecoder else {
             throw invalid("compose one policy that acts before the decoder (fastervlm, visionzip, divprune) with one that acts inside it (pdrop, fastv, dart, random)")
@@ -42,31 +40,39 @@ public struct PolicyRequest: Sendable, Equatable {
         return try ComposedPolicy(policies[0], then: policies[1])
     }
 
-    private func part(_ text: String, layerCount: Int) throws -> any TokenPolicy {
-        let pieces = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        let name = pieces[0]
-        guard Self.names.contains(name) else {
-            throw invalid("unknown policy '\(name)' (choose from \(Self.names.joined(separator: ", ")))")
+    /// Checks the names and budgets, which need no model (a command line's usage check).
+    public func validate() throws {
+        _ = try parts()
+    }
+
+    /// Each part's name and budget (its own, else `budget` where it takes one).
+    private func parts() throws -> [(name: String, budget: Int)] {
+        let texts = spelling.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        guard texts.count <= 2 else { throw invalid("at most two policies compose (one before the decoder, one inside it)") }
+        return try texts.map { text in
+            let pieces = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let name = pieces[0]
+            guard Self.names.contains(name) else {
+                throw invalid("unknown policy '\(name)' (choose from \(Self.names.joined(separator: ", ")))")
+            }
+            guard pieces.count <= 2 else { throw invalid("'\(text)' has more than one budget") }
+            let own = try pieces.count == 2 ? Int(pieces[1]) ?? { throw invalid("'\(pieces[1])' is not a whole-number budget") }() : nil
+            if !Self.budgeted.contains(name), own != nil || (budget != nil && texts.count == 1) {
+                let settings = ["pdrop": "its budget is --layers and --ratio", "random": "its budget is --layers and --ratio",
+                                "fastv": "its budget is --fastv-k and --fastv-ratio", "none": "it keeps every token"]
+                throw invalid("\(spelling == name ? "" : name + " ")takes no budget (\(settings[name]!))")
+            }
+            return (name, own ?? budget ?? Self.defaultBudget)
         }
-        var partBudget: Int?
-        if pieces.count == 2 {
-            guard let n = Int(pieces[1]) else { throw invalid("'\(pieces[1])' is not a whole-number budget") }
-            partBudget = n
-        } else if pieces.count > 2 {
-            throw invalid("'\(text)' has more than one budget")
-        }
-        let takesBudget = Self.budgeted.contains(name)
-        if !takesBudget, partBudget != nil || (budget != nil && !spelling.contains("+")) {
-            let settings = ["pdrop": "its budget is --layers and --ratio", "random": "its budget is --layers and --ratio",
-                            "fastv": "its budget is --fastv-k and --fastv-ratio", "none": "it keeps every token"]
-            throw invalid("\(spelling == name ? "" : name + " ")takes no budget (\(settings[name]!))")
-        }
-        let n = partBudget ?? budget ?? Self.defaultBudget
+    }
+
+    private func policy(_ name: String, budget n: Int, layerCount: Int) throws -> any TokenPolicy {
+        let boundaries = pdropLayers ?? PyramidDropPolicy.quarterPoints(layerCount: layerCount)
         let policy: any TokenPolicy
         switch name {
-        case "pdrop": policy = try PyramidDropPolicy(boundaries: pdropLayers ?? PyramidDropPolicy.quarterPoints(layerCount: layerCount), lambda: pdropRatio)
+        case "pdrop": policy = try PyramidDropPolicy(boundaries: boundaries, lambda: pdropRatio)
         case "fastv": policy = try FastVPolicy(k: fastVK, dropRatio: fastVRatio)
-        case "random": policy = RandomPolicy(schedule: try .pyramid(boundaries: pdropLayers ?? PyramidDropPolicy.quarterPoints(layerCount: layerCount), lambda: pdropRatio), seed: seed)
+        case "random": policy = RandomPolicy(schedule: try .pyramid(boundaries: boundaries, lambda: pdropRatio), seed: seed)
         case "fastervlm": policy = try FasterVLMPolicy(budget: n)
         case "visionzip": policy = try VisionZipPolicy(budget: n)
         case "divprune": policy = try DivPrunePolicy(budget: n)

@@ -29,6 +29,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Decoder layers to build (default: all of the preset's).")
     var layers: Int?
 
+    @Option(help: "PyramidDrop stage boundaries, e.g. 2,4,6 (default: the quarter points of --layers).")
+    var dropLayers: String?
+
+    @Option(help: ArgumentHelp("More policies to time next to full, PyramidDrop and FastV, comma-separated (fastervlm, visionzip, divprune, dart, random, compositions such as visionzip+pdrop; a part may carry its budget, visionzip:128).",
+                               discussion: PolicyOptions.discussion))
+    var policy: String?
+
+    @Option(help: "Budget N of the --policy entries that take one (default 64).")
+    var budget: Int?
+
     @Option(help: "Image tokens in the prompt (default: the preset's typical count).")
     var imageTokens: Int?
 
@@ -76,6 +86,10 @@ struct Bench: ParsableCommand {
         if visionLayers != nil { throw ValidationError("--vision-layers needs --vision") }
         if let layers, layers < 4 { throw ValidationError("--layers must be at least 4 (PyramidDrop drops at the quarter points)") }
         if let imageTokens, imageTokens < 0 { throw ValidationError("--image-tokens must not be negative") }
+        for spelling in (policy ?? "").split(separator: ",").map(String.init) {
+            do { try PolicyRequest(spelling, budget: budget).validate() } catch { throw ValidationError("--policy: \(error)") }
+        }
+        if let dropLayers, Run.parseLayers(dropLayers) == nil { throw ValidationError("--drop-layers must be comma-separated integers, e.g. 2,4,6") }
         if compareF32 && weights == "f32" && computeOptions.compute != .bf16 {
             throw ValidationError("--compare-f32 needs --weights f16 or bf16 (or --compute bf16)")
         }
@@ -113,9 +127,14 @@ struct Bench: ParsableCommand {
         if let layers { config.layerCount = layers }
         let images = imageTokens ?? preset.defaultImageTokens
         let model = SyntheticModel.make(config: config, dtype: setup.stored, compute: setup.path)
-        let prompt = try Self.prompt(model: model, imageTokens: images, textTokens: textTokens)
-        let yardsticks = GEMMYardsticks(config.layerGEMMShapes(rows: prompt.count), path: setup.path)
-        let variants = try PrefillBench(model: model, prompt: prompt, runs: runs, yardsticks: yardsticks).run()
+        let policies = try benchPolicies(layerCount: config.layerCount)
+        let image = try benchImage(preset: preset, model: model, imageTokens: images, setup: setup,
+                                   preDecoder: policies.contains { $0.policy.placement.contains(.beforeDecoder) })
+        let (text, before) = try Self.text(model: model, textTokens: textTokens)
+        let yardsticks = GEMMYardsticks(config.layerGEMMShapes(rows: textTokens + images), path: setup.path)
+        let prefill = PrefillBench(model: model, text: text, before: before, image: image, policies: policies, runs: runs, yardsticks: yardsticks)
+        let variants = try prefill.run()
+        let prompt = prefill.prompt(.all(image))
         if compareF32 { try Self.checkF32CopyFits(config: config) }
         let decodeModels = compareF32 ? [model, SyntheticModel.make(config: config, dtype: .f32, compute: .f32)] : [model]
         let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens, kvCache: kvCache).run() : nil
@@ -129,10 +148,16 @@ struct Bench: ParsableCommand {
                 "prefill_s": variant.seconds.json, "gflops": .double(variant.gflops), "efficiency": .double(efficiency),
                 "compute": .string(setup.prefillName), "fallbacks": .int(variant.fallbacks),
             ]
-            var line = "\(variant.name.padding(toLength: 6, withPad: " ", startingAt: 0)) prefill \(variant.seconds.text)  "
+            let width = max(6, variants.map(\.name.count).max() ?? 0)
+            var line = "\(variant.name.padding(toLength: width, withPad: " ", startingAt: 0)) prefill \(variant.seconds.text)  "
                 + "\(Self.format(variant.gflops)) GFLOP/s, efficiency \(Self.format(efficiency))"
+            entry["image_tokens"] = .int(variant.imageTokens)
+            if variant.preDecoderMS.median > 0 {
+                entry["pre_decoder_ms"] = variant.preDecoderMS.json
+                line += "; \(variant.imageTokens) image tokens in, pre-decoder step \(variant.preDecoderMS.text("ms"))"
+            }
             if variant.name != full.name {
-                let speedup = full.seconds.median / variant.seconds.median, ratio = full.flops / variant.flops
+                let speedup = full.totalSeconds / variant.totalSeconds, ratio = full.flops / variant.flops
                 entry["speedup"] = .double(speedup)
                 entry["flops_ratio"] = .double(ratio)
                 line += "  speed-up \(Self.format(speedup))× (FLOPs ratio \(Self.format(ratio))×)"
@@ -222,18 +247,47 @@ struct Bench: ParsableCommand {
         print(Self.peakRSSLine)
     }
 
-    /// Random text embeddings around a block of random image features (5 text tokens first, as in
-    /// LLaVA prompts).
-    static func prompt(model: LlamaModel, imageTokens: Int, textTokens: Int) throws -> TokenState {
+    /// Random text embeddings; the image block goes after the first 5 (as in LLaVA prompts).
+    static func text(model: LlamaModel, textTokens: Int) throws -> (text: Tensor, before: Int) {
         var generator = SplitMix64(seed: 42)
-        let before = min(5, textTokens)
         let ids = (0..<textTokens).map { _ in Int(generator.next() % UInt64(model.vocabularySize)) }
-        let text = try model.embed(ids).floats
-        let d = model.config.hiddenSize
-        let image = (0..<(imageTokens * d)).map { _ in Float(generator.next() >> 40) / Float(1 << 24) - 0.5 }
-        let values = Array(text[..<(before * d)]) + image + Array(text[(before * d)...])
-        let isImage = (0..<(textTokens + imageTokens)).map { $0 >= before && $0 < before + imageTokens }
-        return TokenState(hidden: Tensor(shape: [isImage.count, d], values: values), isImage: isImage)
+        return (try model.embed(ids), min(5, textTokens))
+    }
+
+    /// full, PyramidDrop (at --drop-layers or the quarter points), FastV (K = 2), then --policy's.
+    private func benchPolicies(layerCount: Int) throws -> [(name: String, policy: any TokenPolicy)] {
+        let boundaries = dropLayers.flatMap(Run.parseLayers) ?? PyramidDropPolicy.quarterPoints(layerCount: layerCount)
+        var policies: [(name: String, policy: any TokenPolicy)] = [
+            ("full", KeepAllPolicy()),
+            ("pdrop", try PyramidDropPolicy(boundaries: boundaries, lambda: 0.5)),
+            ("fastv", try FastVPolicy(k: min(2, layerCount - 1), dropRatio: 0.5)),
+        ]
+        for spelling in (policy ?? "").split(separator: ",").map(String.init) {
+            var request = PolicyRequest(spelling, budget: budget)
+            request.pdropLayers = boundaries
+            let made = try request.make(layerCount: layerCount)
+            // Name each budgeted part with the budget it ran at: visionzip:64+pdrop.
+            let label = spelling.split(separator: "+").map { part in
+                PolicyRequest.budgeted.contains(String(part)) ? "\(part):\(budget ?? PolicyRequest.defaultBudget)" : String(part)
+            }.joined(separator: "+")
+            policies.append((label, made))
+        }
+        return policies
+    }
+
+    /// The image of every variant: a synthetic tower image of whole crops when a pre-decoder policy
+    /// needs the tower's outputs, else random features.
+    private func benchImage(preset: BenchPreset, model: LlamaModel, imageTokens: Int, setup: BenchSetup, preDecoder: Bool) throws -> ImageTokens {
+        let vision = preset.visionConfig, d = model.config.hiddenSize
+        guard preDecoder else {
+            var generator = SplitMix64(seed: 43)
+            let values = (0..<(imageTokens * d)).map { _ in Float(generator.next() >> 40) / Float(1 << 24) - 0.5 }
+            return ImageTokens(features: Tensor(shape: [imageTokens, d], values: values))
+        }
+        guard imageTokens > 0, imageTokens % vision.patchCount == 0 else {
+            throw ValidationError("pre-decoder policies need --image-tokens to be whole crops of \(vision.patchCount) (\(preset.visionName))")
+        }
+        return SyntheticImage(vision: vision, textHidden: d, crops: imageTokens / vision.patchCount, dtype: setup.stored, compute: setup.path).tokens
     }
 
     /// `peak RSS N GB`, the report's last line.

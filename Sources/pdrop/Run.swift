@@ -80,6 +80,7 @@ struct Run: ParsableCommand {
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
         if mapOut != nil && image == nil { throw ValidationError("--map-out needs --image") }
+        do { try PolicyRequest(policy, budget: budget).validate() } catch { throw ValidationError("--policy: \(error)") }
         if let layers, Self.parseLayers(layers) == nil { throw ValidationError("--layers must be comma-separated integers, e.g. 8,16,24") }
     }
 

@@ -89,8 +89,8 @@ import WeightIO
         try BufferPool.withPool(pool) {
             var caches = wrapper.makeCaches()
             let prefix = 8
-            _ = try wrapper.prefill(TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix)),
-                                caches: &caches)
+            let prompt = TokenState(hidden: try model.embed(Array(ids[..<prefix])), isImage: Array(repeating: false, count: prefix))
+            _ = try wrapper.prefill(prompt, caches: &caches)
             func step(_ id: Int) throws { _ = model.logits(wrapper.decode(try model.embed([id]), caches: &caches)) }
             for id in ids[prefix..<(prefix + 2)] { try step(id) }
             let warm = pool.statistics
