@@ -59,6 +59,8 @@ let package = Package(
         .executableTarget(name: "WrapModel", dependencies: ["Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer"], path: "examples/WrapModel"),
         .executableTarget(name: "KeptTokens", dependencies: ["Imaging", "LLaVA", "LLaVANeXT", "PyramidDrop", "Tokenizer", "Transformer", "WeightIO"],
                           path: "examples/KeptTokens"),
+        .executableTarget(name: "CustomPolicy", dependencies: ["Imaging", "LLaVA", "PyramidDrop", "Tensors", "Tokenizer", "Transformer"],
+                          path: "examples/CustomPolicy"),
         .executableTarget(name: "ConvertWeights", dependencies: ["LLaVA", "LLaVAConversion", "Tensors"], path: "examples/ConvertWeights"),
 
         // Tests.

@@ -156,6 +156,11 @@ struct Bench: ParsableCommand {
                 entry["pre_decoder_ms"] = variant.preDecoderMS.json
                 line += "; \(variant.imageTokens) image tokens in, pre-decoder step \(variant.preDecoderMS.text("ms"))"
             }
+            if let own = variant.ownRowsGFLOPs {
+                entry["yardstick_own_rows_gflops"] = .double(own)
+                entry["efficiency_own_rows"] = .double(variant.gflops / own)
+                line += "; \(Self.format(variant.gflops / own)) of the yardstick at its \(variant.imageTokens + textTokens) rows (\(Self.format(own)) GFLOP/s)"
+            }
             if variant.name != full.name {
                 let speedup = full.totalSeconds / variant.totalSeconds, ratio = full.flops / variant.flops
                 entry["speedup"] = .double(speedup)

@@ -32,6 +32,9 @@ struct PrefillBench {
         let fallbacks: Int
         /// Image tokens that entered the decoder.
         let imageTokens: Int
+        /// For a variant whose prompt a pre-decoder policy shortened, the path's GEMM yardstick at
+        /// the shapes of that shorter prompt (GEMMs with fewer rows run slower per FLOP).
+        let ownRowsGFLOPs: Double?
 
         /// Median pre-decoder step plus median prefill.
         var totalSeconds: Double { preDecoderMS.median / 1000 + seconds.median }
@@ -56,7 +59,7 @@ struct PrefillBench {
             let wrapper = try PyramidWrapper(model: model, policy: policy)
             let fallbacks = OneDNNMatmul.fallbacks
             var times: [Double] = [], selecting: [Double] = []
-            var tokensPerLayer: [Int] = [], entered = 0
+            var tokensPerLayer: [Int] = [], entered = 0, rows = 0
             for _ in 0..<runs {
                 var caches = wrapper.makeCaches()
                 let start = Date()
@@ -68,11 +71,19 @@ struct PrefillBench {
                 selecting.append(policy.placement.contains(.beforeDecoder) ? 1000 * selected.timeIntervalSince(start) : 0)
                 tokensPerLayer = trace.tokensPerLayer
                 entered = state.imageCount
+                rows = state.count
             }
             yardsticks.round()
+            var ownRows: Double?
+            if rows < text.shape[0] + image.count {
+                let yardstick = GEMMYardstick(yardsticks.own.kind, shapes: config.layerGEMMShapes(rows: rows))
+                for _ in 0..<3 { yardstick.round() }
+                ownRows = yardstick.gflops
+            }
             let flops = 2 * config.decoderShape.flops.totalFLOPs(tokensPerLayer: tokensPerLayer)   // multiply-adds → FLOPs
             return Variant(name: name, seconds: Statistics(times), preDecoderMS: Statistics(selecting), flops: flops,
-                           fallbacks: OneDNNMatmul.fallbacks - fallbacks, imageTokens: entered)
+                           fallbacks: OneDNNMatmul.fallbacks - fallbacks, imageTokens: entered,
+                           ownRowsGFLOPs: ownRows)
         }
     }
 }

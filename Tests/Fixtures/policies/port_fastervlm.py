@@ -27,6 +27,8 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from port_stitching import stitched_raster
+
 
 def _topk_lowest_index_ties(scores: Tensor, k: int) -> Tensor:
     """Indices of the k largest entries of a 1-D tensor; a tie at the boundary goes to the lower index.
@@ -120,14 +122,9 @@ def fastervlm_next_layout(
         raise ValueError("expected 1 base crop + grid_w*grid_h tiles")
     out: List[Tuple[int, int]] = [(0, int(p)) for p in kept_per_crop[0].tolist()]
     kept_sets = [set(t.tolist()) for t in kept_per_crop]
-    for gy in range(grid_h * side):
-        ty, py = divmod(gy, side)
-        for gx in range(grid_w * side):
-            tx, px = divmod(gx, side)
-            crop = 1 + ty * grid_w + tx
-            patch = py * side + px
-            if patch in kept_sets[crop]:
-                out.append((crop, patch))
+    for crop, patch in stitched_raster(grid_w, grid_h, side):
+        if patch in kept_sets[crop]:
+            out.append((crop, patch))
     return out
 
 

@@ -37,6 +37,8 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from port_stitching import stitched_raster
+
 OFFICIAL_SPLITS = {64: (54, 10), 128: (108, 20), 192: (162, 30)}
 
 
@@ -217,14 +219,9 @@ def visionzip_next_layout(
             if src is not None and src != 0:
                 d[src - 1] = row
         row_of.append(d)
-    for gy in range(grid_h * side):
-        ty, py = divmod(gy, side)
-        for gx in range(grid_w * side):
-            tx, px = divmod(gx, side)
-            crop = 1 + ty * grid_w + tx
-            patch = py * side + px
-            if patch in row_of[crop]:
-                out.append((crop, row_of[crop][patch]))
+    for crop, patch in stitched_raster(grid_w, grid_h, side):
+        if patch in row_of[crop]:
+            out.append((crop, row_of[crop][patch]))
     for crop in range(1, len(results)):
         out.append((crop, 0))  # CLS is always row 0
     for crop in range(1, len(results)):
