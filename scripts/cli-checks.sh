@@ -5,6 +5,7 @@
 #     it prints nothing on stdout, exactly ONE line on stderr naming the path, and exits with 1;
 #   - `pdrop bench` (tiny shapes) reports its paths, CPU flags and yardsticks, with --compute f32
 #     and --vision, in text and JSON;
+#   - `pdrop run --policy` runs every token policy on the tiny LLaVA and refuses bad budgets;
 #   - a usage error exits with 64.
 # Usage: bash scripts/cli-checks.sh PDROP_BINARY      (e.g. .build/debug/pdrop)
 # Ends with "cli-checks: N passed, M failed" and exits non-zero if anything failed.
@@ -192,6 +193,22 @@ else
 fi
 run bench --preset tiny --vision-layers 2
 if [ "$status" -eq 64 ]; then pass "bench --vision-layers without --vision is a usage error (64)"; else fail "bench --vision-layers" "exit status $status, expected 64"; fi
+
+# --- token policies -----------------------------------------------------------------------------
+fixtures="$root/Tests/Fixtures"
+llava="$fixtures/llava/tiny-llava-hf"
+for policy in fastervlm visionzip divprune dart visionzip+pdrop; do
+    run run --model "$llava" --image "$fixtures/llava/sample.png" --prompt "What is it?" --policy "$policy" --budget 16 --max-new-tokens 2 --json
+    if [ "$status" -eq 0 ] && [[ "$out" == *'"name":"'"$policy"'"'* ]]; then pass "run --policy $policy --budget 16"; else fail "run --policy $policy" "status $status, stderr: $err"; fi
+done
+run run --model "$llava" --image "$fixtures/llava/sample.png" --prompt "x" --policy divprune --budget 65
+if [ "$status" -eq 1 ] && [ "$(lines "$scratch/err")" -eq 1 ] && [[ "$err" == *"more than the 64 tokens"* ]]; then
+    pass "run --policy divprune with a budget over the image is a one-line error"
+else
+    fail "run --policy divprune --budget 65" "status $status, stderr: $err"
+fi
+run run --model "$llava" --prompt "x" --policy magic
+if [ "$status" -eq 64 ] && [[ "$err" == *"unknown policy 'magic'"* ]]; then pass "run --policy with an unknown name is a usage error (64)"; else fail "run --policy magic" "status $status, stderr: $err"; fi
 
 # --- usage --------------------------------------------------------------------------------------
 run inspect

@@ -27,6 +27,26 @@ import WeightIO
         #expect(try report.requireInt("peak_rss_bytes") > 0)
     }
 
+    /// `--policy` adds a variant per policy, named with the budget it ran at: pre-decoder ones
+    /// report the tokens that entered, their own step and the yardstick at their row count; a
+    /// budget that does not fit the tiny tower's crops of 16 patches is refused naming the policy.
+    @Test func policiesAreVariants() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "0", "--json",
+                                         "--policy", "fastervlm,visionzip+pdrop,dart", "--budget", "8", "--drop-layers", "2,4"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let variants = try JSON.parse(out.stdout, source: "bench").requireObject("variants")
+        #expect(Set(variants.keys) == ["full", "pdrop", "fastv", "fastervlm:8", "visionzip:8+pdrop", "dart:8"])
+        #expect(variants["fastervlm:8"]?["image_tokens"]?.intValue == 4 * 8)
+        #expect((variants["fastervlm:8"]?.value(at: ["pre_decoder_ms", "median"])?.doubleValue ?? 0) > 0)
+        #expect((variants["fastervlm:8"]?["yardstick_own_rows_gflops"]?.doubleValue ?? 0) > 0)
+        #expect(variants["dart:8"]?["pre_decoder_ms"] == nil && variants["dart:8"]?["image_tokens"]?.intValue == 64)
+        #expect((variants["visionzip:8+pdrop"]?["flops_ratio"]?.doubleValue ?? 0) > (variants["fastervlm:8"]?["flops_ratio"]?.doubleValue ?? 0))
+        let bad = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "0", "--policy", "fastervlm", "--budget", "17"])
+        #expect(bad.status == 1 && bad.stderr.contains("fastervlm: budget 17 is more than the 16 patches of a crop"))
+        let unknown = try CommandRunner.run(["bench", "--preset", "tiny", "--policy", "zip"])
+        #expect(unknown.status == 64)
+    }
+
     /// The yardsticks, the paths taken and the machine's flags are all in the JSON report.
     @Test func reportCarriesPathsFlagsAndYardsticks() throws {
         let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "2", "--json"])
