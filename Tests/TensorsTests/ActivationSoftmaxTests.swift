@@ -18,8 +18,10 @@ import TestSupport
     /// 1e-7 absolute for silu and quick_gelu (exp of f32 may differ by an ulp between libm and
     /// torch's kernels); 1e-5 relative + 1e-6 absolute for gelu: in its negative tail
     /// `1 + erf(x/√2)` cancels, so an ulp of difference between two f32 erf implementations becomes
-    /// ~3e-4 relative (at x = -3.75 torch's own value is 3e-4 away from the exact one).
-    @Test(arguments: [(Activation.silu, "silu", Float(1e-7)), (.gelu, "gelu", 1e-6), (.quickGELU, "quick_gelu", 1e-7)],
+    /// ~3e-4 relative (at x = -3.75 torch's own value is 3e-4 away from the exact one); the same for
+    /// gelu_pytorch_tanh, whose `1 + tanh(…)` cancels there too.
+    @Test(arguments: [(Activation.silu, "silu", Float(1e-7)), (.gelu, "gelu", 1e-6), (.quickGELU, "quick_gelu", 1e-7),
+                      (.geluTanh, "gelu_pytorch_tanh", 1e-6)],
           KernelPath.allCases)
     func activationMatchesTransformers(activation: (Activation, String, Float), path: KernelPath) throws {
         let (activation, name, absolute) = activation
@@ -33,6 +35,7 @@ import TestSupport
         #expect(Activation(huggingFaceName: "swish") == .silu)
         #expect(Activation(huggingFaceName: "gelu") == .gelu)
         #expect(Activation(huggingFaceName: "quick_gelu") == .quickGELU)
+        #expect(Activation(huggingFaceName: "gelu_pytorch_tanh") == .geluTanh)
         #expect(Activation(huggingFaceName: "gelu_new") == nil)
     }
 

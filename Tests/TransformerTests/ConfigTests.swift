@@ -44,4 +44,40 @@ import WeightIO
         let clip = try CLIPVisionConfig(json: JSON.parse(#"{"hidden_size": 1024, "image_size": 336, "intermediate_size": 4096, "num_attention_heads": 16, "num_hidden_layers": 24, "patch_size": 14}"#, source: "c"), source: "c")
         #expect(clip.patchCount == 576 && clip.hiddenAct == .quickGELU && clip.layerNormEps == 1e-5)
     }
+
+    static func siglip(_ text: String) throws -> SiglipVisionConfig {
+        try SiglipVisionConfig(json: JSON.parse(text, source: "vision_config"), source: "vision_config")
+    }
+
+    /// Missing fields take transformers' `SiglipVisionConfig` defaults; LLaVA-OneVision's
+    /// so400m tower (384-pixel images, 14-pixel patches) has a 27 × 27 grid.
+    @Test func siglipDefaultsAndFields() throws {
+        #expect(try Self.siglip("{}") == SiglipVisionConfig(hiddenSize: 768, intermediateSize: 3072, layerCount: 12, headCount: 12, imageSize: 224,
+                                                            patchSize: 16, channels: 3, layerNormEps: 1e-6, hiddenAct: .geluTanh))
+        let oneVision = try Self.siglip(#"{"model_type": "siglip_vision_model", "hidden_size": 1152, "image_size": 384, "intermediate_size": 4304, "num_attention_heads": 16, "num_hidden_layers": 26, "patch_size": 14, "vision_use_head": false}"#)
+        #expect(oneVision.gridSize == 27 && oneVision.patchCount == 729 && oneVision.headCount == 16 && oneVision.layerCount == 26)
+        #expect(try Self.siglip(#"{"hidden_act": "gelu", "layer_norm_eps": 1e-5}"#).hiddenAct == .gelu)
+    }
+
+    /// Bad values are refused in one line naming the config and the field.
+    @Test(arguments: [
+        (#"{"num_attention_heads": 5}"#, "num_attention_heads", "5 must divide hidden_size 768"),
+        (#"{"hidden_size": 0}"#, "hidden_size", "0 must be positive"),
+        (#"{"intermediate_size": -1}"#, "intermediate_size", "-1 must be positive"),
+        (#"{"num_hidden_layers": 0}"#, "num_hidden_layers", "0 must be positive"),
+        (#"{"num_channels": 0}"#, "num_channels", "0 must be positive"),
+        (#"{"patch_size": 0}"#, "patch_size", "0 must be in 1...image_size 224"),
+        (#"{"patch_size": 16, "image_size": 8}"#, "patch_size", "16 must be in 1...image_size 8"),
+        (#"{"layer_norm_eps": -1e-6}"#, "layer_norm_eps", "-1e-06 must be a finite number ≥ 0"),
+        (#"{"hidden_act": "gelu_new"}"#, "hidden_act", "unsupported activation 'gelu_new'"),
+    ])
+    func siglipRefusals(json: String, field: String, reason: String) throws {
+        #expect(throws: TransformerError.invalidConfig(source: "vision_config", field: field, reason: reason)) { try Self.siglip(json) }
+    }
+
+    @Test func siglipFieldOfTheWrongType() throws {
+        #expect(throws: WeightIOError.inFile(path: "vision_config", underlying: .jsonField(path: "image_size", expected: "an integer", found: "an array"))) {
+            try Self.siglip(#"{"image_size": [384, 384]}"#)
+        }
+    }
 }

@@ -17,7 +17,7 @@ import os
 import torch
 from safetensors.torch import save_file
 from transformers import (CLIPVisionConfig, CLIPVisionModel, LlamaConfig, LlamaForCausalLM,
-                          MistralConfig, MistralForCausalLM)
+                          MistralConfig, MistralForCausalLM, SiglipVisionConfig, SiglipVisionModel)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.manual_seed(0)
@@ -239,6 +239,41 @@ def main():
               os.path.join(folder, "projector.safetensors"), metadata={"format": "pt"})
     save_expected("clip", {"pixel_values": pixels[0], "hidden_minus_2": hs[-2][0], "hidden_last": hs[-1][0],
                            "projected": projected})
+
+    siglip_fixtures()
+
+
+def siglip_fixtures():
+    """SigLIP vision tower (LLaVA-OneVision's): the hidden states at layers 0, -1 and -2 (never through
+    post_layernorm, as transformers' hidden_states), the last hidden state through post_layernorm, and the
+    k_proj output of the layers -1 and -2 stop at. The same weights at image_size 30 check the floor of
+    image / patch (7 leaves 2 pixels uncovered, as 14 does of 384). Seeded on its own, so adding it left
+    the other fixtures' bytes as they were. Tensors are saved under `vision_model.`, as checkpoints do."""
+    torch.manual_seed(1)
+    shape = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4, patch_size=7,
+                 hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6, attn_implementation="eager")
+    siglip = SiglipVisionModel(SiglipVisionConfig(image_size=28, **shape)).eval()
+    for p in siglip.parameters():
+        p.normal_(0, 0.2) if p.dim() >= 2 else p.uniform_(-0.2, 0.2)
+    path = os.path.join(HERE, "siglip")
+    os.makedirs(path, exist_ok=True)
+    save_file({f"vision_model.{k}": v.detach().contiguous() for k, v in siglip.state_dict().items()},
+              os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(siglip.config.to_dict(), f, indent=2, sort_keys=True)
+    keys = {}
+    for i, layer in enumerate(siglip.encoder.layers):
+        layer.self_attn.k_proj.register_forward_hook(lambda _m, _i, out, i=i: keys.__setitem__(i, out[0].clone()))
+    pixels = torch.randn(1, 3, 28, 28)
+    out = siglip(pixel_values=pixels, output_hidden_states=True)
+    hs = out.hidden_states
+    wider = SiglipVisionModel(SiglipVisionConfig(image_size=30, **shape)).eval()
+    wider.load_state_dict(siglip.state_dict())
+    pixels_30 = torch.randn(1, 3, 30, 30)
+    save_expected("siglip", {"pixel_values": pixels[0], "hidden_0": hs[0][0], "hidden_minus_1": hs[-1][0],
+                             "hidden_minus_2": hs[-2][0], "last_hidden_state": out.last_hidden_state[0],
+                             "keys_minus_1": keys[2], "keys_minus_2": keys[1], "pixel_values_30": pixels_30[0],
+                             "hidden_minus_1_30": wider(pixel_values=pixels_30, output_hidden_states=True).hidden_states[-1][0]})
 
 
 if __name__ == "__main__":

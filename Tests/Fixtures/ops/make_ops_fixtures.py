@@ -153,6 +153,7 @@ def activations():
         "silu": ACT2FN["silu"](x),
         "gelu": ACT2FN["gelu"](x),               # exact (erf) GELU
         "quick_gelu": ACT2FN["quick_gelu"](x),   # x * sigmoid(1.702 x)
+        "gelu_pytorch_tanh": ACT2FN["gelu_pytorch_tanh"](x),   # torch's tanh approximation (SigLIP)
     })
 
 
