@@ -1,10 +1,10 @@
 import Tensors
 import WeightIO
 
-/// Hyper-parameters of a LLaMA-family decoder (LLaMA, Vicuna, Mistral), read from a Hugging Face
-/// `config.json` object (top level or `text_config`). Missing fields take the transformers class
-/// defaults of the declared `model_type`; both older names and those transformers v5 writes are
-/// read (`rope_theta` or `rope_parameters.rope_theta`, `torch_dtype` or `dtype`).
+/// Hyper-parameters of a LLaMA-family decoder (LLaMA, Vicuna, Mistral, Qwen2), read from a Hugging
+/// Face `config.json` object (top level or `text_config`). Missing fields take the transformers class
+/// defaults of the declared `model_type` (its `family`); both older names and those transformers v5
+/// writes are read (`rope_theta` or `rope_parameters.rope_theta`, `torch_dtype` or `dtype`).
 public struct LlamaConfig: Sendable, Equatable {
     public var modelType: String
     public var hiddenSize: Int
@@ -16,8 +16,9 @@ public struct LlamaConfig: Sendable, Equatable {
     public var vocabularySize: Int
     public var rmsNormEps: Float
     public var ropeTheta: Float
+    /// Whether the LM head is the embedding table (`tie_word_embeddings`).
     public var tieWordEmbeddings: Bool
-    public var attentionBias: Bool
+    public var attentionBias: AttentionBias
     public var mlpBias: Bool
     public var hiddenAct: Activation
     public var bosTokenID: Int?
@@ -27,42 +28,47 @@ public struct LlamaConfig: Sendable, Equatable {
     public var declaredDType: String?
 
     /// Whether this is a Mistral text model (`mistral`, or the original LLaVA's `llava_mistral`).
-    public var isMistral: Bool { Self.mistralTypes.contains(modelType) }
-    private static let mistralTypes: Set<String> = ["mistral", "llava_mistral"]
+    public var isMistral: Bool { family == .mistral }
 
-    /// A config from its values; omitted ones take the transformers defaults of `modelType`
-    /// (`mistral`: FFN 14336, 8 KV heads, 32768 positions; `llama`: FFN 11008, KV heads = heads,
-    /// 2048 positions; head size = hidden / heads). Call `validate(source:)` to check it.
+    /// A config from its values; omitted sizes and biases take the transformers defaults of
+    /// `modelType`'s family (`llama`: FFN 11008, KV heads = heads, 2048 positions, vocabulary 32000,
+    /// no attention bias; `mistral`: FFN 14336, 8 KV heads, 32768 positions, no bias; `qwen2`: FFN
+    /// 22016, 32 KV heads, 32768 positions, vocabulary 151936, biases on q/k/v; head size = hidden /
+    /// heads). Special tokens are none unless given (`init(json:)` takes each family's). Call
+    /// `validate(source:)` to check it.
     public init(modelType: String = "llama", hiddenSize: Int = 4096, intermediateSize: Int? = nil, layerCount: Int = 32,
-                headCount: Int = 32, kvHeadCount: Int? = nil, headDim: Int? = nil, vocabularySize: Int = 32000,
+                headCount: Int = 32, kvHeadCount: Int? = nil, headDim: Int? = nil, vocabularySize: Int? = nil,
                 rmsNormEps: Float = 1e-6, ropeTheta: Float = 10000, tieWordEmbeddings: Bool = false,
-                attentionBias: Bool = false, mlpBias: Bool = false, hiddenAct: Activation = .silu, bosTokenID: Int? = 1,
-                eosTokenIDs: [Int] = [2], maxPositionEmbeddings: Int? = nil, declaredDType: String? = nil) {
-        let mistral = Self.mistralTypes.contains(modelType)
+                attentionBias: AttentionBias? = nil, mlpBias: Bool = false, hiddenAct: Activation = .silu, bosTokenID: Int? = nil,
+                eosTokenIDs: [Int] = [], maxPositionEmbeddings: Int? = nil, declaredDType: String? = nil) {
+        let family = Family(modelType: modelType)
         self.modelType = modelType
         self.hiddenSize = hiddenSize
-        self.intermediateSize = intermediateSize ?? (mistral ? 14336 : 11008)
+        self.intermediateSize = intermediateSize ?? family.intermediateSize
         self.layerCount = layerCount
         self.headCount = headCount
-        self.kvHeadCount = kvHeadCount ?? (mistral ? 8 : headCount)
+        self.kvHeadCount = kvHeadCount ?? family.kvHeadCount ?? headCount
         self.headDim = headDim ?? (headCount > 0 ? hiddenSize / headCount : 0)
-        self.vocabularySize = vocabularySize
+        self.vocabularySize = vocabularySize ?? family.vocabularySize
         self.rmsNormEps = rmsNormEps
         self.ropeTheta = ropeTheta
         self.tieWordEmbeddings = tieWordEmbeddings
-        self.attentionBias = attentionBias
+        self.attentionBias = attentionBias ?? family.fixedBiases?.attention ?? .none
         self.mlpBias = mlpBias
         self.hiddenAct = hiddenAct
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs
-        self.maxPositionEmbeddings = maxPositionEmbeddings ?? (mistral ? 32768 : 2048)
+        self.maxPositionEmbeddings = maxPositionEmbeddings ?? family.maxPositionEmbeddings
         self.declaredDType = declaredDType
     }
 
-    /// Reads a config object; `source` names the file for errors.
+    /// Reads a config object; `source` names the file for errors. LLaMA's `attention_bias` and
+    /// `mlp_bias` are read, Mistral and Qwen2 have their modules' fixed biases; a Qwen2
+    /// `use_sliding_window: true` is refused.
     public init(json: JSON, source: String) throws {
         let modelType = try WeightIOError.inFile(source) { try json.string("model_type") } ?? "llama"
         let defaults = LlamaConfig(modelType: modelType)
+        let family = defaults.family
         let hiddenSize = try WeightIOError.inFile(source) { try json.int("hidden_size") } ?? defaults.hiddenSize
         let intermediateSize = try WeightIOError.inFile(source) { try json.int("intermediate_size") }
         let layerCount = try WeightIOError.inFile(source) { try json.int("num_hidden_layers") } ?? defaults.layerCount
@@ -73,18 +79,19 @@ public struct LlamaConfig: Sendable, Equatable {
         let rmsNormEps = try WeightIOError.inFile(source) { try json.double("rms_norm_eps") }.map(Float.init) ?? defaults.rmsNormEps
         let theta = try WeightIOError.inFile(source) { try json.double("rope_theta") } ?? WeightIOError.inFile(source) { try json.double("rope_parameters", "rope_theta") }
         let tieWordEmbeddings = try WeightIOError.inFile(source) { try json.bool("tie_word_embeddings") } ?? defaults.tieWordEmbeddings
-        let attentionBias = try WeightIOError.inFile(source) { try json.bool("attention_bias") } ?? defaults.attentionBias
-        let mlpBias = try WeightIOError.inFile(source) { try json.bool("mlp_bias") } ?? defaults.mlpBias
+        let attentionBias = try WeightIOError.inFile(source) { try json.bool("attention_bias") } ?? false
+        let mlpBias = try WeightIOError.inFile(source) { try json.bool("mlp_bias") } ?? false
+        let biases = family.fixedBiases ?? (attention: attentionBias ? .all : .none, mlp: mlpBias)
         let act = try WeightIOError.inFile(source) { try json.string("hidden_act") } ?? "silu"
         guard let activation = Activation(huggingFaceName: act) else {
             throw TransformerError.invalidConfig(source: source, field: "hidden_act", reason: "unsupported activation '\(act)'")
         }
-        let bosTokenID = try WeightIOError.inFile(source) { try json.int("bos_token_id") } ?? defaults.bosTokenID
+        let bosTokenID = try WeightIOError.inFile(source) { try json.int("bos_token_id") } ?? family.bosTokenID
         let eosTokenIDs: [Int]
         if let list = json["eos_token_id"]?.arrayValue {
             eosTokenIDs = list.compactMap(\.intValue)
         } else {
-            eosTokenIDs = try WeightIOError.inFile(source) { try json.int("eos_token_id") }.map { [$0] } ?? defaults.eosTokenIDs
+            eosTokenIDs = try WeightIOError.inFile(source) { try json.int("eos_token_id") }.map { [$0] } ?? family.eosTokenIDs
         }
         let maxPositionEmbeddings = try WeightIOError.inFile(source) { try json.int("max_position_embeddings") }
         let declaredDType = try WeightIOError.inFile(source) { try json.string("dtype") } ?? WeightIOError.inFile(source) { try json.string("torch_dtype") }
@@ -94,10 +101,13 @@ public struct LlamaConfig: Sendable, Equatable {
         if let type = try WeightIOError.inFile(source, { try json.string("rope_parameters", "rope_type") }), type != "default" {
             throw TransformerError.invalidConfig(source: source, field: "rope_parameters.rope_type", reason: "only 'default' RoPE is supported, found '\(type)'")
         }
+        if try WeightIOError.inFile(source, { try json.bool("use_sliding_window") }) == true {
+            throw TransformerError.invalidConfig(source: source, field: "use_sliding_window", reason: "sliding-window attention is not supported")
+        }
         self.init(modelType: modelType, hiddenSize: hiddenSize, intermediateSize: intermediateSize, layerCount: layerCount,
                   headCount: headCount, kvHeadCount: kvHeadCount, headDim: headDim, vocabularySize: vocabularySize,
                   rmsNormEps: rmsNormEps, ropeTheta: theta.map(Float.init) ?? defaults.ropeTheta, tieWordEmbeddings: tieWordEmbeddings,
-                  attentionBias: attentionBias, mlpBias: mlpBias, hiddenAct: activation, bosTokenID: bosTokenID,
+                  attentionBias: biases.attention, mlpBias: biases.mlp, hiddenAct: activation, bosTokenID: bosTokenID,
                   eosTokenIDs: eosTokenIDs, maxPositionEmbeddings: maxPositionEmbeddings, declaredDType: declaredDType)
         try validate(source: source)
     }

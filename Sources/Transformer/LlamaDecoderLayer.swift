@@ -3,7 +3,8 @@ import Tensors
 import WeightIO
 
 /// One LLaMA-family decoder layer: `h += o(attn(RoPE(q), RoPE(k), v))` over RMSNorm'd input, then
-/// `h += down(act(gate(x)) · up(x))` over RMSNorm'd `h`. Multi-head or grouped-query attention.
+/// `h += down(act(gate(x)) · up(x))` over RMSNorm'd `h`. Multi-head or grouped-query attention;
+/// the projections' biases as `config.attentionBias` and `config.mlpBias` say (Qwen2: q/k/v).
 public struct LlamaDecoderLayer: Sendable {
     public let inputNorm: Tensor          // [d]
     public let postAttentionNorm: Tensor  // [d]
@@ -43,10 +44,11 @@ public struct LlamaDecoderLayer: Sendable {
         let m = config.intermediateSize
         inputNorm = try store.tensor("\(prefix).input_layernorm.weight", shape: [d])
         postAttentionNorm = try store.tensor("\(prefix).post_attention_layernorm.weight", shape: [d])
-        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: q, in: d, bias: config.attentionBias, compute: compute)
-        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: kv, in: d, bias: config.attentionBias, compute: compute)
-        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: kv, in: d, bias: config.attentionBias, compute: compute)
-        oProj = try Linear(store, "\(prefix).self_attn.o_proj", out: d, in: q, bias: config.attentionBias, compute: compute)
+        let qkvBias = config.attentionBias.onQueryKeyValue
+        qProj = try Linear(store, "\(prefix).self_attn.q_proj", out: q, in: d, bias: qkvBias, compute: compute)
+        kProj = try Linear(store, "\(prefix).self_attn.k_proj", out: kv, in: d, bias: qkvBias, compute: compute)
+        vProj = try Linear(store, "\(prefix).self_attn.v_proj", out: kv, in: d, bias: qkvBias, compute: compute)
+        oProj = try Linear(store, "\(prefix).self_attn.o_proj", out: d, in: q, bias: config.attentionBias.onOutput, compute: compute)
         gateProj = try Linear(store, "\(prefix).mlp.gate_proj", out: m, in: d, bias: config.mlpBias, compute: compute)
         upProj = try Linear(store, "\(prefix).mlp.up_proj", out: m, in: d, bias: config.mlpBias, compute: compute)
         downProj = try Linear(store, "\(prefix).mlp.down_proj", out: d, in: m, bias: config.mlpBias, compute: compute)

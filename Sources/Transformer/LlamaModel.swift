@@ -1,9 +1,10 @@
+import Foundation
 import PyramidDrop
 import Tensors
 import WeightIO
 
-/// A LLaMA-family causal language model: token embeddings, decoder layers, final RMSNorm and
-/// the LM head (untied, or tied to the embeddings).
+/// A LLaMA-family causal language model (LLaMA, Mistral, Qwen2): token embeddings, decoder
+/// layers, final RMSNorm and the LM head (untied, or tied to the embeddings).
 public struct LlamaModel: Sendable {
     /// Checkpoint names of the model's tensors (the adapters supply these per layout).
     public struct WeightNames: Sendable {
@@ -32,7 +33,8 @@ public struct LlamaModel: Sendable {
     public let embedTokens: Tensor          // [vocab, d]
     public let layers: [LlamaDecoderLayer]
     public let norm: Tensor                 // [d]
-    public let lmHead: Tensor               // [vocab, d]
+    /// `[vocab, d]`; when tied, the same storage as `embedTokens`.
+    public let lmHead: Tensor
 
     /// A model from its parts.
     public init(config: LlamaConfig, embedTokens: Tensor, layers: [LlamaDecoderLayer], norm: Tensor, lmHead: Tensor) {
@@ -46,7 +48,9 @@ public struct LlamaModel: Sendable {
     /// Loads every tensor by name, checking shapes. The embedding table fixes the vocabulary
     /// size (llava-hf pads it beyond `vocab_size`); the head must match it. `compute` chooses
     /// the layers' path from their stored dtype (the head is only ever a GEMV over the last
-    /// row, so it reads its weight as stored).
+    /// row, so it reads its weight as stored). With `tieWordEmbeddings` the head is the
+    /// embedding table, unless the store holds a different `lm_head` (transformers then keeps
+    /// it untied); a stored copy equal to the table is not loaded twice.
     public init(_ store: WeightStore, config: LlamaConfig, names: WeightNames = .causalLM(), compute: ComputeMode = .auto) throws {
         let d = config.hiddenSize
         let vocabulary = store.info(names.embedTokens)?.shape.first ?? config.vocabularySize
@@ -55,12 +59,19 @@ public struct LlamaModel: Sendable {
             try LlamaDecoderLayer(store, prefix: "\(names.layerPrefix).\($0)", config: config, compute: compute)
         }
         norm = try store.tensor(names.norm, shape: [d])
-        if config.tieWordEmbeddings && !store.contains(names.lmHead) {
-            lmHead = embedTokens
-        } else {
-            lmHead = try store.tensor(names.lmHead, shape: [vocabulary, d])
-        }
+        lmHead = try Self.head(store, named: names.lmHead, shape: [vocabulary, d], tiedTo: config.tieWordEmbeddings ? embedTokens : nil)
         self.config = config
+    }
+
+    /// The head `name` of `store` (`shape`), or `embeddings` (when tied) if the store has no
+    /// such tensor or one with the same bytes (whose mapped pages are then released).
+    private static func head(_ store: WeightStore, named name: String, shape: [Int], tiedTo embeddings: Tensor?) throws -> Tensor {
+        if let embeddings, !store.contains(name) { return embeddings }
+        let stored = try store.tensor(name, shape: shape)
+        guard let embeddings, stored.dtype == embeddings.dtype,
+              memcmp(stored.rawBytes.baseAddress!, embeddings.rawBytes.baseAddress!, stored.rawBytes.count) == 0 else { return stored }
+        store.release(name)
+        return embeddings
     }
 
     /// Rows of the embedding table (vocabulary size).

@@ -6,8 +6,8 @@ import Transformer
 import WeightIO
 
 /// PyramidDrop and FastV against the PyTorch reference of the official algorithm
-/// (Tests/Fixtures/models/make_model_fixtures.py: `pruned_forward`) on tiny LLaMA and Mistral
-/// models: a prompt of 10 text tokens, 24 image embeddings and 8 text tokens.
+/// (Tests/Fixtures/models/make_model_fixtures.py: `pruned_forward`) on tiny LLaMA, Mistral and
+/// Qwen2 models: a prompt of 10 text tokens, 24 image embeddings and 8 text tokens.
 @Suite struct DropParityTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let model: String
@@ -15,7 +15,7 @@ import WeightIO
         var testDescription: String { "\(model)/\(policy)" }
     }
 
-    static let cases = ["llama", "mistral"].flatMap { m in ["pdrop", "fastv"].map { Case(model: m, policy: $0) } }
+    static let cases = ["llama", "mistral", "qwen2"].flatMap { m in ["pdrop", "fastv"].map { Case(model: m, policy: $0) } }
 
     static func wrapper(_ policy: String, model: LlamaModel) throws -> PyramidWrapper {
         switch policy {

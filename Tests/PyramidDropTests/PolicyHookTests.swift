@@ -85,7 +85,7 @@ import Transformer
     /// LLaMA's layer hands out the last token's attention row from its own forward pass; it
     /// equals the default (a separate scoring projection) to float rounding, and the keys are
     /// the rows the pass appended.
-    @Test(arguments: ["llama", "mistral"])
+    @Test(arguments: ["llama", "mistral", "qwen2"])
     func forwardPassEvidenceMatchesTheScoringProjection(model name: String) throws {
         let model = try ModelFixtures.languageModel(name)
         let prompt = try DropParityTests.prompt(try ModelFixtures.expected(name))

@@ -15,7 +15,7 @@ public enum ModelFixtures {
         try SafeTensorsFile(path: model(name) + "/expected.safetensors")
     }
 
-    /// The tiny language model `name` (`llama`, `mistral`, `llama-f16`, `llama-bf16`), computing
+    /// The tiny language model `name` (`llama`, `mistral`, `qwen2`, `llama-f16`, `llama-bf16`), computing
     /// in f32 unless `compute` says otherwise (so parity tests hold on every CPU).
     public static func languageModel(_ name: String, compute: ComputeMode = .f32) throws -> LlamaModel {
         try LlamaModel(WeightStore(path: model(name)), config: LlamaConfig(json: config(name), source: name), compute: compute)

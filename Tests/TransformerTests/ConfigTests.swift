@@ -1,4 +1,5 @@
 import Tensors
+import TestSupport
 import Testing
 import Transformer
 import WeightIO
@@ -28,6 +29,38 @@ import WeightIO
         #expect(mistral.intermediateSize == 14336 && mistral.kvHeadCount == 8)
         let explicitHeadDim = try Self.llama(#"{"hidden_size": 64, "num_attention_heads": 4, "head_dim": 32}"#)
         #expect(explicitHeadDim.headDim == 32)
+    }
+
+    /// Qwen2 takes transformers' `Qwen2Config` defaults and its modules' fixed biases (q/k/v, not
+    /// o or the MLP), whatever `attention_bias` says; LLaMA's biases follow its fields.
+    @Test func qwen2DefaultsAndBiases() throws {
+        let qwen2 = try Self.llama(#"{"model_type": "qwen2", "attention_bias": false, "mlp_bias": true}"#)
+        #expect(qwen2.family == .qwen2 && qwen2 == LlamaConfig(modelType: "qwen2"))
+        #expect(qwen2.hiddenSize == 4096 && qwen2.intermediateSize == 22016 && qwen2.layerCount == 32)
+        #expect(qwen2.headCount == 32 && qwen2.kvHeadCount == 32 && qwen2.vocabularySize == 151936)
+        #expect(qwen2.maxPositionEmbeddings == 32768 && qwen2.rmsNormEps == 1e-6 && qwen2.ropeTheta == 10000)
+        #expect(qwen2.bosTokenID == nil && qwen2.eosTokenIDs.isEmpty && !qwen2.tieWordEmbeddings && qwen2.hiddenAct == .silu)
+        #expect(qwen2.attentionBias == .queryKeyValue && !qwen2.mlpBias)
+        #expect(try Self.llama(#"{"model_type": "llava_qwen"}"#).family == .qwen2)
+        #expect(try Self.llama(#"{"model_type": "llama", "attention_bias": true, "mlp_bias": true}"#).attentionBias == .all)
+        #expect(try Self.llama(#"{"model_type": "mistral", "attention_bias": true}"#).attentionBias == .none)
+    }
+
+    /// The fixture's config (transformers v5 layout): tied embeddings, θ 1e6, GQA; its
+    /// `layer_types` and `sliding_window: null` change nothing while `use_sliding_window` is false.
+    @Test func qwen2FixtureConfig() throws {
+        let config = try LlamaConfig(json: ModelFixtures.config("qwen2"), source: "qwen2")
+        #expect(config.tieWordEmbeddings && config.ropeTheta == 1e6 && config.headCount == 4 && config.kvHeadCount == 2)
+        #expect(config.headDim == 8 && config.bosTokenID == nil && config.eosTokenIDs.isEmpty)
+    }
+
+    /// Sliding-window attention is refused rather than computed as full attention.
+    @Test func qwen2SlidingWindowIsRefused() throws {
+        let error = TransformerError.invalidConfig(source: "config.json", field: "use_sliding_window",
+                                                   reason: "sliding-window attention is not supported")
+        #expect(throws: error) { try Self.llama(#"{"model_type": "qwen2", "use_sliding_window": true, "sliding_window": 4096}"#) }
+        #expect(error.description == "config.json: config field 'use_sliding_window': sliding-window attention is not supported")
+        #expect(try Self.llama(#"{"model_type": "qwen2", "use_sliding_window": false, "sliding_window": 4096}"#).family == .qwen2)
     }
 
     @Test func invalidConfigsNameTheField() throws {

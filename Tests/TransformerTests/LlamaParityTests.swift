@@ -5,11 +5,11 @@ import Testing
 import Transformer
 import WeightIO
 
-/// Parity with transformers' `LlamaForCausalLM` / `MistralForCausalLM` on tiny random models
-/// (Tests/Fixtures/models/make_model_fixtures.py).
+/// Parity with transformers' `LlamaForCausalLM` / `MistralForCausalLM` / `Qwen2ForCausalLM` on tiny
+/// random models (Tests/Fixtures/models/make_model_fixtures.py).
 @Suite struct LlamaParityTests {
     /// Full-sequence logits of the plain model: max |Δ| ≤ 1e-4 in f32.
-    @Test(arguments: ["llama", "mistral"])
+    @Test(arguments: ["llama", "mistral", "qwen2"])
     func fullSequenceLogits(name: String) throws {
         let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
@@ -21,7 +21,7 @@ import WeightIO
     }
 
     /// 16 greedy tokens through the KV-cache decode path equal `generate(do_sample=False)`.
-    @Test(arguments: ["llama", "mistral"])
+    @Test(arguments: ["llama", "mistral", "qwen2"])
     func greedyGeneration(name: String) throws {
         let model = try ModelFixtures.languageModel(name)
         let expected = try ModelFixtures.expected(name)
@@ -34,7 +34,7 @@ import WeightIO
     }
 
     /// The cached decode path computes the same logits as a full re-run without cache.
-    @Test(arguments: ["llama", "mistral"])
+    @Test(arguments: ["llama", "mistral", "qwen2"])
     func decodeMatchesFullRerun(name: String) throws {
         let model = try ModelFixtures.languageModel(name)
         let ids = try ModelFixtures.expected(name).tensor("input_ids").integers

@@ -5,6 +5,8 @@ Run by hand in a venv (`pip install torch transformers safetensors numpy`), from
     python Tests/Fixtures/models/make_model_fixtures.py
 Writes, next to this script, tiny random models (config.json + model.safetensors) and
 `expected.safetensors` files holding inputs and the reference outputs the Swift tests compare with.
+The models up to CLIP draw from one random stream seeded at import; Qwen2 (and any model added
+later) seeds its own after them, so adding a model leaves the others' committed files byte-identical.
 
 The PyramidDrop / FastV references below implement the rank-and-drop step exactly as DESIGN.md
 describes the official code (Cooperx521/PyramidDrop `pdrop_rank_drop`, FastV's pruning), on top of
@@ -17,7 +19,8 @@ import os
 import torch
 from safetensors.torch import save_file
 from transformers import (CLIPVisionConfig, CLIPVisionModel, LlamaConfig, LlamaForCausalLM,
-                          MistralConfig, MistralForCausalLM, SiglipVisionConfig, SiglipVisionModel)
+                          MistralConfig, MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM, SiglipVisionConfig,
+                          SiglipVisionModel)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.manual_seed(0)
@@ -26,8 +29,9 @@ torch.manual_seed(0)
 def save_model(model, folder, dtype=torch.float32):
     path = os.path.join(HERE, folder)
     os.makedirs(path, exist_ok=True)
+    tied = {"lm_head.weight"} if getattr(model.config, "tie_word_embeddings", False) else set()
     state = {k: v.detach().to(dtype).contiguous() for k, v in model.state_dict().items()
-             if not k.endswith("rotary_emb.inv_freq")}
+             if not k.endswith("rotary_emb.inv_freq") and k not in tied}  # a tied head is the embedding table
     save_file(state, os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
     config = model.config.to_dict()
     with open(os.path.join(path, "config.json"), "w") as f:
@@ -241,6 +245,7 @@ def main():
                            "projected": projected})
 
     siglip_fixtures()
+    make_qwen2()
 
 
 def siglip_fixtures():
@@ -274,6 +279,26 @@ def siglip_fixtures():
                              "hidden_minus_2": hs[-2][0], "last_hidden_state": out.last_hidden_state[0],
                              "keys_minus_1": keys[2], "keys_minus_2": keys[1], "pixel_values_30": pixels_30[0],
                              "hidden_minus_1_30": wider(pixel_values=pixels_30, output_hidden_states=True).hidden_states[-1][0]})
+
+
+def make_qwen2():
+    """Qwen2 (biases on q/k/v only, GQA with 2 KV heads, rope_theta 1e6, head tied to the embeddings),
+    from its own seed."""
+    torch.manual_seed(2)
+    cfg = Qwen2Config(hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+                      num_key_value_heads=2, vocab_size=128, rms_norm_eps=1e-5, rope_theta=1e6,
+                      max_position_embeddings=256, use_sliding_window=False, tie_word_embeddings=True,
+                      attn_implementation="eager")
+    qwen2 = Qwen2ForCausalLM(cfg).eval()
+    assert qwen2.lm_head.weight is qwen2.model.embed_tokens.weight
+    for name, p in qwen2.named_parameters():  # biases as large as the weights, so a missing one shows
+        p.normal_(0, 0.2) if p.dim() == 2 or name.endswith("bias") else p.uniform_(0.6, 1.4)
+    save_model(qwen2, "qwen2")
+    ids = torch.randint(0, 128, (24,))
+    exp = {"input_ids": ids, "logits": qwen2(ids[None]).logits[0], "greedy_prompt": ids[:10],
+           "greedy_ids": greedy(qwen2, ids[:10], 16)}
+    exp.update(drop_fixtures(qwen2, ""))
+    save_expected("qwen2", exp)
 
 
 if __name__ == "__main__":
