@@ -1,20 +1,26 @@
 import Tensors
 
-/// LLaVA-NeXT's "anyres" preprocessing exactly as transformers 5's `LlavaNextImageProcessorPil`:
-/// pick the best pinpoint resolution, resize keeping the aspect ratio (Pillow BICUBIC), pad with
-/// black to the pinpoint, cut row-major tiles, and put the whole image resized to a square first;
-/// every crop then goes through the CLIP preprocessing (a no-op resize and crop at tile size).
+/// The "anyres" preprocessing exactly as transformers 5's `LlavaNextImageProcessorPil` and
+/// `LlavaOnevisionImageProcessorPil`: pick the best pinpoint resolution, resize keeping the aspect
+/// ratio (Pillow BICUBIC), pad with black to the pinpoint (centred, the odd pixel after), cut
+/// row-major tiles, and put the whole image resized first (NeXT: to a `shortestEdge` square;
+/// OneVision, a `CLIPPreprocessor(resizingTo:)`: to the output size); every crop then goes through
+/// the preprocessor (a no-op resize, and crop, at tile size).
+///
+/// Without tiles (`tiles: false`) an image is only the preprocessor's own crop, after its pad to a
+/// square: OneVision's rule for a prompt with several images (transformers' `batch_num_images` > 1,
+/// images given nested per prompt), padding with `int(255 · mean)`.
 public struct AnyResTiling: Sendable {
     /// Candidate canvas sizes (transformers' `image_grid_pinpoints`, read as [height, width]).
     public let pinpoints: [ImageSize]
-    /// Per-crop preprocessing; its crop height is the tile size, its shortest edge the base size.
-    /// Its `padColor` is not used: anyres never pads to a square.
+    /// Per-crop preprocessing; its crop height is the tile size. Its `padColor` is used only
+    /// without tiles: anyres tiling never pads to a square.
     public let preprocessor: CLIPPreprocessor
 
     /// Tiling over `pinpoints` with the crops processed by `preprocessor`.
     public init(pinpoints: [ImageSize], preprocessor: CLIPPreprocessor) throws(ImagingError) {
         guard !pinpoints.isEmpty, pinpoints.allSatisfy({ $0.width > 0 && $0.height > 0 }) else {
-            throw .invalidArgument("anyres needs at least one positive pinpoint, got \(pinpoints)")
+            throw .invalidArgument("anyres needs at least one positive image_grid_pinpoints entry, got \(pinpoints)")
         }
         self.pinpoints = pinpoints
         self.preprocessor = preprocessor
@@ -22,6 +28,15 @@ public struct AnyResTiling: Sendable {
 
     /// The side of a tile (transformers' `patch_size`: the crop height).
     public var tileSize: Int { preprocessor.cropSize.height }
+
+    /// How many crops an image of `size` gives: 1 + the tiles of its best pinpoint (transformers'
+    /// `image_size_to_num_patches`, partial edge tiles counted), or 1 without tiles.
+    public func cropCount(for size: ImageSize, tiles: Bool = true) -> Int {
+        guard tiles else { return 1 }
+        let canvas = Self.bestResolution(for: size, among: pinpoints)
+        let tile = tileSize
+        return 1 + (canvas.height + tile - 1) / tile * ((canvas.width + tile - 1) / tile)
+    }
 
     /// transformers' `select_best_resolution`: the pinpoint keeping the most of the image's pixels
     /// (`int(W·s)·int(H·s)` with `s = min(pw/W, ph/H)`, at most W·H), ties broken by the least
@@ -53,15 +68,16 @@ public struct AnyResTiling: Sendable {
         return ImageSize(width: min(Int((Double(size.width) * scaleH).rounded(.up)), target.width), height: target.height)
     }
 
-    /// The uint8 crops before normalisation: `[base] + tiles` (row-major), each `tileSize` square
-    /// after the per-crop resize and centre crop.
-    public func crops(_ image: RGBImage) -> [RGBImage] {
+    /// The uint8 crops before normalisation: `[base] + tiles` (row-major), each of the
+    /// preprocessor's crop size after its per-crop resize (and centre crop); without `tiles`, only
+    /// the preprocessor's crop of the image (pad to square first when it has a `padColor`).
+    public func crops(_ image: RGBImage, tiles: Bool = true) -> [RGBImage] {
+        guard tiles else { return [preprocessor.resizedAndCropped(image)] }
         let canvas = Self.bestResolution(for: image.size, among: pinpoints)
         let fitted = image.resized(to: Self.aspectFitSize(of: image.size, in: canvas))
         let padded = fitted.padded(to: canvas, x: (canvas.width - fitted.width) / 2,
                                    y: (canvas.height - fitted.height) / 2)
-        let side = preprocessor.shortestEdge
-        var crops = [image.resized(width: side, height: side)]
+        var crops = [image.resized(to: preprocessor.baseSize)]
         let tile = tileSize
         for top in stride(from: 0, to: canvas.height, by: tile) {
             for left in stride(from: 0, to: canvas.width, by: tile) {
@@ -73,9 +89,10 @@ public struct AnyResTiling: Sendable {
         return crops.map { preprocessor.resizedAndCropped($0, padding: false) }
     }
 
-    /// `pixel_values` for one image: `[1 + tiles, 3, cropHeight, cropWidth]`.
-    public func pixelValues(_ image: RGBImage) -> Tensor {
-        let crops = crops(image)
+    /// `pixel_values` for one image: `[cropCount, 3, cropHeight, cropWidth]` (transformers' rows
+    /// before batch padding: `[1 + tiles, …]`, or `[1, …]` without `tiles`).
+    public func pixelValues(_ image: RGBImage, tiles: Bool = true) -> Tensor {
+        let crops = crops(image, tiles: tiles)
         let size = preprocessor.cropSize
         let perCrop = 3 * size.width * size.height
         var tensor = Tensor(zeros: [crops.count, 3, size.height, size.width])

@@ -21,8 +21,7 @@ extension LLaVACheckpoint {
         let mean = json["image_mean"]?.arrayValue?.compactMap(\.doubleValue) ?? CLIPPreprocessor.clipMean
         let std = json["image_std"]?.arrayValue?.compactMap(\.doubleValue) ?? CLIPPreprocessor.clipStd
         let rescale = json["rescale_factor"]?.doubleValue ?? 1.0 / 255.0
-        let pad = config.aspectMode == .padToSquare
-            ? RGB(UInt8(mean[0] * 255), UInt8(mean[1] * 255), UInt8(mean[2] * 255)) : nil
+        let pad = config.aspectMode == .padToSquare && mean.count == 3 ? CLIPPreprocessor.padColor(forMean: mean) : nil
         do {
             return try CLIPPreprocessor(shortestEdge: shortest, cropSize: crop, mean: mean, std: std, rescaleFactor: rescale, padColor: pad)
         } catch {
