@@ -59,7 +59,7 @@ public struct CLIPPreprocessor: Sendable {
     public init(resizingTo size: ImageSize, mean: [Double] = siglipMean, std: [Double] = siglipStd,
                 rescaleFactor: Double = 1.0 / 255.0, padColor: RGB? = nil) throws(ImagingError) {
         guard size.width > 0, size.height > 0 else {
-            throw .invalidArgument("image preprocessing needs a positive size {height, width}, got \(size)")
+            throw .invalidArgument("image preprocessing needs a positive size, got height \(size.height), width \(size.width)")
         }
         try self.init(resize: .wholeImage, cropSize: size, mean: mean, std: std, rescaleFactor: rescaleFactor, padColor: padColor)
     }

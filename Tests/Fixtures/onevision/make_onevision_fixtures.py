@@ -9,6 +9,7 @@ this script:
   expected.bin    the lookup table (f32 LE [3, 256]: the processor's rescale + normalize of each byte value, per
                   channel) at offset 0, then per case the pixel_values as u8 codes into it (asserted to give
                   the processor's floats bit for bit: a quarter of the bytes)
+  preprocessor_config.json   the tiny processor as save_pretrained writes it (for the config reader)
   manifest.json   versions, the processor settings, and per case: image size [h, w], crop count, shape, offset
 Settings: the OneVision checkpoints' (size 384×384, pinpoints [h, w] for h, w in 384, 768, …, 2304, mean = std
 = 0.5, BICUBIC, no centre crop) scaled from 384 to TILE = 28. Cases:
@@ -37,6 +38,7 @@ NAMES = ["wide", "tall", "square", "small"]
 def main():
     processor = LlavaOnevisionImageProcessorPil(size={"height": TILE, "width": TILE}, image_grid_pinpoints=PINPOINTS,
                                                 image_mean=MEAN, image_std=STD)
+    processor.save_pretrained(HERE)
     default = LlavaOnevisionImageProcessorPil()
     assert default.image_grid_pinpoints == [[h * 384, w * 384] for h in range(1, 7) for w in range(1, 7)]
     assert not default.do_center_crop and default.size == {"height": 384, "width": 384}
