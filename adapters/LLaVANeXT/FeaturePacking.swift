@@ -47,13 +47,18 @@ public enum FeaturePacking {
     public static func pack(crops: [Tensor], gridRows: Int, gridColumns: Int, side: Int, imageHeight height: Int, imageWidth width: Int,
                             newline: Tensor, rounding: Rounding) -> Tensor {
         precondition(crops.count == 1 + gridRows * gridColumns, "pack: \(crops.count) crops for a \(gridRows)×\(gridColumns) grid")
-        let d = newline.count
         let size = unpaddedSize(rows: gridRows * side, columns: gridColumns * side, imageHeight: height, imageWidth: width, rounding: rounding)
-        var out = Tensor(zeros: [side * side + size.rows * (size.columns + 1), d])
-        let newlineValues = newline.floats
+        return assemble(base: crops[0], grid: stitchedGrid(crops, gridColumns: gridColumns, side: side, size: size),
+                        rows: size.rows, columns: size.columns, newline: newline)
+    }
+
+    /// The tiles' features put back into one grid, cut to the unpadded `size`: `[rows · columns, D]`.
+    static func stitchedGrid(_ crops: [Tensor], gridColumns: Int, side: Int,
+                             size: (rows: Int, columns: Int, top: Int, left: Int)) -> Tensor {
+        let d = crops[0].shape[1]
+        var out = Tensor(zeros: [size.rows * size.columns, d])
         out.withMutableFloats { dst in
-            crops[0].withFloats { (dst.baseAddress!).update(from: $0.baseAddress!, count: side * side * d) }
-            var o = side * side * d
+            var o = 0
             for r in size.top..<(size.top + size.rows) {
                 let (tileRow, y) = r.quotientAndRemainder(dividingBy: side)
                 for c in size.left..<(size.left + size.columns) {
@@ -63,8 +68,27 @@ public enum FeaturePacking {
                     }
                     o += d
                 }
-                newlineValues.withUnsafeBufferPointer { (dst.baseAddress! + o).update(from: $0.baseAddress!, count: d) }
-                o += d
+            }
+        }
+        return out
+    }
+
+    /// `base`, then each of the `rows` rows of `grid` followed by `newline`.
+    static func assemble(base: Tensor, grid: Tensor, rows: Int, columns: Int, newline: Tensor) -> Tensor {
+        let d = newline.count
+        var out = Tensor(zeros: [base.shape[0] + rows * (columns + 1), d])
+        out.withMutableFloats { dst in
+            base.withFloats { dst.baseAddress!.update(from: $0.baseAddress!, count: base.count) }
+            grid.withFloats { src in
+                newline.withFloats { line in
+                    var o = base.count
+                    for r in 0..<rows {
+                        (dst.baseAddress! + o).update(from: src.baseAddress! + r * columns * d, count: columns * d)
+                        o += columns * d
+                        (dst.baseAddress! + o).update(from: line.baseAddress!, count: d)
+                        o += d
+                    }
+                }
             }
         }
         return out
