@@ -6,10 +6,11 @@ import Tokenizer
 ///     swift run -c release tokenizer-bench [TOKENIZER_JSON_OR_FOLDER …] [--file TEXT] [--megabytes N]
 ///                                          [--expect-ids FILE]
 ///
-/// Without paths it measures the four fixture tokenizers in Tests/Fixtures/tokenizer. The text is
-/// N MB (default 1) of mixed prose (mostly English, some accented Latin, CJK and emoji), or the
-/// given file. Prints the best of 5 runs (encode with special tokens). `--expect-ids` compares the
-/// ids of the first tokenizer with a file of space-separated ids (e.g. from Python `tokenizers`).
+/// Without paths it measures the five fixture tokenizers in Tests/Fixtures/tokenizer (four
+/// LLaMA-style, one Qwen2-style byte-level). The text is N MB (default 1) of mixed prose (mostly
+/// English, some accented Latin, CJK and emoji), or the given file. Prints the best of 5 runs
+/// (encode with special tokens). `--expect-ids` compares the ids of the first tokenizer with a file
+/// of space-separated ids (e.g. from Python `tokenizers`).
 @main
 struct TokenizerBench {
     static func main() throws {
@@ -29,7 +30,7 @@ struct TokenizerBench {
         if paths.isEmpty {
             let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/tokenizer").path
-            paths = ["legacy", "metaspace", "metaspace-split", "metaspace-never"].map { "\(fixtures)/\($0)" }
+            paths = ["legacy", "metaspace", "metaspace-split", "metaspace-never", "bytelevel"].map { "\(fixtures)/\($0)" }
         }
         let text = try file.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? sampleText(bytes: Int(megabytes * 1_000_000))
         let size = Double(text.utf8.count) / 1_000_000

@@ -2,8 +2,8 @@
 /// (`decode_chain` over a list of UTF-8 token strings).
 ///
 /// LLaMA files declare `Sequence[Replace("▁", " "), ByteFallback, Fuse, Strip(" ", 1, 0)]`;
-/// Metaspace-style ones may declare `Metaspace`. A `null` decoder joins the tokens with spaces
-/// (done by `Tokenizer.decode`).
+/// Metaspace-style ones may declare `Metaspace`; Qwen2's declares `ByteLevel`. A `null` decoder
+/// joins the tokens with spaces (done by `Tokenizer.decode`).
 indirect enum Decoder: Sendable {
     case replace(pattern: [UInt8], content: [UInt8])
     /// Runs of `<0xXX>` tokens become their bytes when those form valid UTF-8, else one U+FFFD
@@ -15,6 +15,11 @@ indirect enum Decoder: Sendable {
     case strip(content: UInt32, start: Int, stop: Int)
     /// Replacement character → space; in the first token it is dropped unless the scheme is never.
     case metaspace(replacement: [UInt8], scheme: PrependScheme)
+    /// Each token's byte-level characters become their bytes (a token with another character, such
+    /// as an added token with a space, stays as its UTF-8), all joined into one token; invalid
+    /// UTF-8 becomes U+FFFD per maximal invalid sequence (Rust's `from_utf8_lossy`). Its settings
+    /// do not change decoding.
+    case byteLevel
     case sequence([Decoder])
 
     init(_ node: JSONNode) throws(TokenizerError) {
@@ -35,12 +40,14 @@ indirect enum Decoder: Sendable {
         case "Metaspace":
             self = .metaspace(replacement: Array(String(Character(try node.character("replacement"))).utf8),
                               scheme: try PreTokenizer.prependScheme(node))
+        case "ByteLevel":
+            self = .byteLevel
         case "Sequence":
             var items: [Decoder] = []
             for item in try node.require("decoders").asArray { items.append(try Decoder(item)) }
             self = .sequence(items)
         default:
-            throw .unsupported(path: node.file, field: node.fieldPath("type"), value: "decoder '\(type)' (implemented: Replace, ByteFallback, Fuse, Strip, Metaspace, Sequence)")
+            throw .unsupported(path: node.file, field: node.fieldPath("type"), value: "decoder '\(type)' (implemented: Replace, ByteFallback, Fuse, Strip, Metaspace, ByteLevel, Sequence)")
         }
     }
 
@@ -59,6 +66,12 @@ indirect enum Decoder: Sendable {
             return tokens.enumerated().map { index, token in
                 UTF8Scanning.replacing(replacement, with: index == 0 && scheme != .never ? [] : space, in: token)
             }
+        case .byteLevel:
+            var bytes: [UInt8] = []
+            for token in tokens {
+                if !ByteLevel.appendBytes(of: token, to: &bytes) { bytes.append(contentsOf: token) }
+            }
+            return [UTF8Scanning.replacingInvalidSequences(bytes)]
         case .sequence(let items):
             var current = tokens
             for item in items { current = item.decodeChain(current) }

@@ -1,5 +1,6 @@
-/// The `post_processor` section: `TemplateProcessing` (LLaMA's `"<s> $A"`), a `Sequence` of
-/// them, or `null` (nothing added).
+/// The `post_processor` section: `TemplateProcessing` (LLaMA's `"<s> $A"`), `ByteLevel` (Qwen2's:
+/// it only trims offsets, so it adds and changes no ids), a `Sequence` of them, or `null` (nothing
+/// added).
 struct PostProcessor: Sendable {
     /// One element of the single-sequence template.
     enum Piece: Sendable {
@@ -21,18 +22,21 @@ struct PostProcessor: Sendable {
         switch type {
         case "TemplateProcessing":
             templates = [try Self.template(node)]
+        case "ByteLevel":
+            templates = []
         case "Sequence":
             var all: [[Piece]] = []
             for item in try node.require("processors").asArray {
-                let itemType = try item.componentType()
-                guard itemType == "TemplateProcessing" else {
-                    throw .unsupported(path: item.file, field: item.fieldPath("type"), value: "post-processor '\(itemType)' (implemented: TemplateProcessing, Sequence)")
+                switch try item.componentType() {
+                case "TemplateProcessing": all.append(try Self.template(item))
+                case "ByteLevel": continue
+                case let itemType:
+                    throw .unsupported(path: item.file, field: item.fieldPath("type"), value: "post-processor '\(itemType)' (implemented: TemplateProcessing, ByteLevel, Sequence)")
                 }
-                all.append(try Self.template(item))
             }
             templates = all
         default:
-            throw .unsupported(path: node.file, field: node.fieldPath("type"), value: "post-processor '\(type)' (implemented: TemplateProcessing, Sequence)")
+            throw .unsupported(path: node.file, field: node.fieldPath("type"), value: "post-processor '\(type)' (implemented: TemplateProcessing, ByteLevel, Sequence)")
         }
     }
 

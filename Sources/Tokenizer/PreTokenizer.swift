@@ -30,11 +30,18 @@ enum PrependScheme: String, Sendable {
     case first, always, never
 }
 
-/// The `pre_tokenizer` section: `Metaspace` (and a `Sequence` of them), or `null`.
+/// The `pre_tokenizer` section: `Metaspace` (LLaMA-family files), `Split` and `ByteLevel` (Qwen2's
+/// `Sequence[Split(pattern, "Isolated"), ByteLevel]`), a `Sequence` of them, or `null`.
 indirect enum PreTokenizer: Sendable {
     /// Replaces " " with the replacement character, prepends it per the scheme, and with `split`
     /// starts a new word at every replacement character.
     case metaspace(replacement: [UInt8], scheme: PrependScheme, split: Bool)
+    /// Splits each word into the pattern's matches (behavior `Isolated`: every match is a word).
+    case split(SplitPattern)
+    /// Replaces each byte with its byte-level character (see `ByteLevel`); only
+    /// `add_prefix_space` false and `use_regex` false are implemented (`trim_offsets` concerns
+    /// offsets only).
+    case byteLevel
     case sequence([PreTokenizer])
 
     init(_ node: JSONNode) throws(TokenizerError) {
@@ -44,12 +51,22 @@ indirect enum PreTokenizer: Sendable {
             let replacement = try node.character("replacement")
             self = .metaspace(replacement: Array(String(Character(replacement)).utf8),
                               scheme: try PreTokenizer.prependScheme(node), split: try node.bool("split") ?? true)
+        case "Split":
+            self = .split(try SplitPattern(node))
+        case "ByteLevel":
+            if try node.require("add_prefix_space").asBool {
+                throw .unsupported(path: node.file, field: node.fieldPath("add_prefix_space"), value: "true (only false is implemented)")
+            }
+            if try node.bool("use_regex") ?? true {
+                throw .unsupported(path: node.file, field: node.fieldPath("use_regex"), value: "true, GPT-2's split pattern (only false is implemented)")
+            }
+            self = .byteLevel
         case "Sequence":
             var items: [PreTokenizer] = []
             for item in try node.require("pretokenizers").asArray { items.append(try PreTokenizer(item)) }
             self = .sequence(items)
         default:
-            throw .unsupported(path: node.file, field: node.fieldPath("type"), value: "pre-tokenizer '\(type)' (implemented: Metaspace, Sequence)")
+            throw .unsupported(path: node.file, field: node.fieldPath("type"), value: "pre-tokenizer '\(type)' (implemented: Metaspace, Split, ByteLevel, Sequence)")
         }
     }
 
@@ -78,6 +95,29 @@ indirect enum PreTokenizer: Sendable {
             var current = words
             for item in items { current = item.preTokenize(current) }
             return current
+        case .split(let pattern):
+            var out = Words()
+            out.buffer = words.buffer
+            words.buffer.withUnsafeBufferPointer { bytes in
+                for (range, atStart) in zip(words.ranges, words.atStart) {
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let end = pattern.matchEnd(bytes, from: start, to: range.upperBound)
+                        out.append(start..<end, atStart: atStart && start == range.lowerBound)
+                        start = end
+                    }
+                }
+            }
+            return out
+        case .byteLevel:
+            var out = Words()
+            out.buffer.reserveCapacity(words.buffer.count * 2)
+            for (range, atStart) in zip(words.ranges, words.atStart) {
+                let start = out.buffer.count
+                ByteLevel.appendCharacters(of: words.buffer[range], to: &out.buffer)
+                out.append(start..<out.buffer.count, atStart: atStart)
+            }
+            return out
         case let .metaspace(replacement, scheme, split):
             var out = Words()
             out.buffer.reserveCapacity(words.buffer.count + words.buffer.count / 4 + 8)

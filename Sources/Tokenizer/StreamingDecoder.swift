@@ -1,11 +1,11 @@
 /// Incremental decoding for streaming generation, as tokenizers' `DecodeStream` does it: feed ids
 /// one at a time; each call returns the text that became complete, or `nil`.
 ///
-/// A character split over several `<0xXX>` byte tokens is returned once, whole, by the token
-/// that completes it; an incomplete sequence never shows as U+FFFD while it may still complete
-/// (a run that turns out invalid is shown as U+FFFD once the next token arrives). Spaces come out
-/// as the whole decode would give them (the LLaMA decoder's leading-space strip applies only at the
-/// very start).
+/// A character split over several `<0xXX>` byte tokens (or byte-level tokens holding part of it)
+/// is returned once, whole, by the token that completes it; an incomplete sequence never shows as
+/// U+FFFD while it may still complete (a run that turns out invalid is shown as U+FFFD once the
+/// next token arrives). Spaces come out as the whole decode would give them (the LLaMA decoder's
+/// leading-space strip applies only at the very start).
 ///
 /// It keeps a short window of recent ids and decodes it each step: the window's previous text is
 /// the "prefix", and what the new decode adds beyond it is the new text.

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A Hugging Face `tokenizer.json` tokenizer for the LLaMA family (LLaMA, Vicuna, Mistral): BPE
-/// with byte fallback, added and special tokens, the normalizers, pre-tokenizers, post-processor
+/// A Hugging Face `tokenizer.json` tokenizer for the LLaMA family (LLaMA, Vicuna, Mistral: BPE
+/// with byte fallback) and Qwen2 (LLaVA-OneVision: byte-level BPE after NFC and Qwen2's split
+/// pattern), with added and special tokens and the normalizers, pre-tokenizers, post-processors
 /// and decoders those files use. Ids and decoded text match the `tokenizers` library exactly;
 /// anything a file declares that is not implemented is a `TokenizerError` at load time.
 ///

@@ -48,6 +48,12 @@ enum UTF8Scanning {
         }
     }
 
+    /// `bytes` with each maximal invalid UTF-8 sequence replaced by U+FFFD (as Rust's
+    /// `String::from_utf8_lossy` and Swift's `String(decoding:as:)` both do).
+    static func replacingInvalidSequences(_ bytes: [UInt8]) -> [UInt8] {
+        String(validating: bytes, as: UTF8.self) != nil ? bytes : Array(String(decoding: bytes, as: UTF8.self).utf8)
+    }
+
     /// Whether `bytes` starts at `i` with `pattern`.
     @inline(__always)
     static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int, _ pattern: [UInt8]) -> Bool {

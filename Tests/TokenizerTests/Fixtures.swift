@@ -5,7 +5,8 @@ import Testing
 /// The parity data written by Tests/Fixtures/tokenizer/make_tokenizer_fixtures.py (Hugging Face
 /// `tokenizers` 0.23 and `transformers` 5 on four small LLaMA-style tokenizer.json files), and in
 /// the same layout by make_sentencepiece_fixtures.py (transformers' conversion of a SentencePiece
-/// tokenizer.model).
+/// tokenizer.model) and make_bytelevel_fixtures.py (`tokenizers` on a Qwen2-style byte-level
+/// tokenizer.json).
 struct Parity: Decodable {
     struct Case: Decodable {
         let ids: [Int]
@@ -82,12 +83,18 @@ enum Fixtures {
     private static let loadedSentencePiece = Result {
         try JSONDecoder().decode(Parity.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/parity-sentencepiece.json")))
     }
+    private static let loadedByteLevel = Result {
+        try JSONDecoder().decode(Parity.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/parity-bytelevel.json")))
+    }
 
     /// parity.json, read once.
     static func parity() throws -> Parity { try loaded.get() }
 
     /// parity-sentencepiece.json, read once.
     static func sentencePieceParity() throws -> Parity { try loadedSentencePiece.get() }
+
+    /// parity-bytelevel.json (the "bytelevel" folder's tokenizer.json), read once.
+    static func byteLevelParity() throws -> Parity { try loadedByteLevel.get() }
 
     /// A temporary folder, removed by the caller with `FileManager.default.removeItem`.
     static func temporaryFolder() throws -> String {

@@ -94,27 +94,11 @@ BYTE_TOKENS = ["<0x%02X>" % b for b in range(256)]
 UNREACHABLE = "▁zzqx"
 
 
-def train_vocab_and_merges(target_size=1150, alphabet_limit=170):
-    """A small deterministic BPE trainer (tokenizers' BpeTrainer breaks ties by hash order, so its
-    output changes from run to run). Words are Metaspace pieces ("▁word"); the alphabet keeps the
-    most frequent characters (rarer ones fall back to bytes); each step merges the most frequent
-    adjacent pair (ties: the smaller pair in code-point order) until no pair occurs twice."""
-    words = Counter()
-    for line in CORPUS:
-        for word in re.split(r"(?=▁)", "▁" + line.replace(" ", "▁")):
-            if word:
-                words[word] += 1
-    chars = Counter()
-    for word, n in words.items():
-        for c in word:
-            chars[c] += n
-    alphabet = sorted(chars, key=lambda c: (-chars[c], c))[:alphabet_limit]
-    known = set(alphabet)
-    # A character outside the alphabet is a barrier: None never merges.
-    seqs = {w: [c if c in known else None for c in w] for w in words}
-    vocab = {}
-    for token in SPECIALS + BYTE_TOKENS + sorted(alphabet):
-        vocab[token] = len(vocab)
+def learn_merges(words, seqs, vocab, target_size):
+    """Greedy BPE on `words` (word → count), whose symbols `seqs` holds (word → list; None is a
+    barrier that never merges): each step merges the most frequent adjacent pair (ties: the smaller
+    pair in code-point order) until `vocab` (grown in place) reaches target_size or no pair occurs
+    twice. Returns the merges in rank order."""
     merges = []
     while len(vocab) < target_size:
         pairs = Counter()
@@ -141,6 +125,30 @@ def train_vocab_and_merges(target_size=1150, alphabet_limit=170):
                     out.append(seq[i])
                     i += 1
             seqs[w] = out
+    return merges
+
+
+def train_vocab_and_merges(target_size=1150, alphabet_limit=170):
+    """A small deterministic BPE trainer (tokenizers' BpeTrainer breaks ties by hash order, so its
+    output changes from run to run). Words are Metaspace pieces ("▁word"); the alphabet keeps the
+    most frequent characters (rarer ones fall back to bytes); the merges come from `learn_merges`."""
+    words = Counter()
+    for line in CORPUS:
+        for word in re.split(r"(?=▁)", "▁" + line.replace(" ", "▁")):
+            if word:
+                words[word] += 1
+    chars = Counter()
+    for word, n in words.items():
+        for c in word:
+            chars[c] += n
+    alphabet = sorted(chars, key=lambda c: (-chars[c], c))[:alphabet_limit]
+    known = set(alphabet)
+    # A character outside the alphabet is a barrier: None never merges.
+    seqs = {w: [c if c in known else None for c in w] for w in words}
+    vocab = {}
+    for token in SPECIALS + BYTE_TOKENS + sorted(alphabet):
+        vocab[token] = len(vocab)
+    merges = learn_merges(words, seqs, vocab, target_size)
     vocab[UNREACHABLE] = len(vocab)
     return vocab, merges
 
