@@ -59,7 +59,7 @@ public struct DARTPolicy: TokenPolicy {
         let imagePivotRows = rankedIndices(image.map { l1[$0] }, count: imagePivots).map { image[$0] }
         let textPivotRows = rankedIndices(after.map { l1[$0] }, count: min(textPivots, after.count)).map { after[$0] }
         let perPivot = tokensPerPivot(imageTokens: image.count)
-        let unit = Self.unitRows(normed)
+        let unit = unitRows(normed, minimumNorm: 1e-8)
         let width = normed.shape[1]
         var kept = Set(imagePivotRows)
         var candidates = image.filter { !kept.contains($0) }
@@ -84,17 +84,5 @@ public struct DARTPolicy: TokenPolicy {
     static func rowL1Norms(_ x: Tensor) -> [Float] {
         let width = x.shape[1]
         return x.withFloats { v in (0..<x.shape[0]).map { r in (0..<width).reduce(Float(0)) { $0 + abs(v[r * width + $1]) } } }
-    }
-
-    /// Each row over its length clamped to 1e-8 (`torch.nn.functional.cosine_similarity`'s normalisation).
-    static func unitRows(_ x: Tensor) -> [Float] {
-        let width = x.shape[1]
-        var values = x.floats
-        for r in 0..<x.shape[0] {
-            let norm = (0..<width).reduce(Float(0)) { $0 + values[r * width + $1] * values[r * width + $1] }.squareRoot()
-            let scale = 1 / max(norm, 1e-8)
-            for j in 0..<width { values[r * width + j] *= scale }
-        }
-        return values
     }
 }

@@ -33,13 +33,7 @@ public struct DivPrunePolicy: TokenPolicy {
     /// chosen (`DivPrune` in the official file).
     static func maxMinSubset(_ features: Tensor, count: Int) -> [Int] {
         let n = features.shape[0], d = features.shape[1]
-        var unit = features.floats
-        for r in 0..<n {
-            var norm: Float = 0
-            for j in 0..<d { norm += unit[r * d + j] * unit[r * d + j] }
-            let scale = 1 / norm.squareRoot()
-            for j in 0..<d { unit[r * d + j] *= scale }
-        }
+        let unit = unitRows(features, minimumNorm: 0)
         var distance = [Float](repeating: 0, count: n * n)
         unit.withUnsafeBufferPointer { u in
             distance.withUnsafeMutableBufferPointer { c in
