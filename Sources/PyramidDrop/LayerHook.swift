@@ -39,10 +39,19 @@ public struct HookContext: Sendable {
     public let imageTokens: Int
     /// What the layer computed, as the hook's `needs` asked.
     public let evidence: LayerEvidence
+    /// Image tokens of each prompt image that entered the decoder (`TokenOrigin.image`; nil
+    /// collects tokens without one).
+    public let imageTokensByImage: [Int?: Int]
 
-    public init(stage: Int, imageTokens: Int, evidence: LayerEvidence) {
+    public init(stage: Int, imageTokens: Int, evidence: LayerEvidence, imageTokensByImage: [Int?: Int] = [:]) {
         self.stage = stage
         self.imageTokens = imageTokens
         self.evidence = evidence
+        self.imageTokensByImage = imageTokensByImage
+    }
+
+    /// The context a policy sees when it ranks image `image` alone: its own entering count.
+    public func focused(on image: Int?) -> HookContext {
+        HookContext(stage: stage, imageTokens: imageTokensByImage[image] ?? 0, evidence: evidence, imageTokensByImage: imageTokensByImage)
     }
 }

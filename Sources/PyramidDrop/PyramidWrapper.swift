@@ -53,7 +53,7 @@ public struct PyramidWrapper {
     public func prefill(_ input: TokenState, caches: inout SequenceCaches) throws -> (state: TokenState, trace: DropTrace) {
         precondition(caches.layers.count == layers.count && caches.layers.allSatisfy { $0.count == 0 },
                      "prefill needs empty caches for \(layers.count) layers")
-        let imageTokens = input.imageCount
+        let imageTokens = input.imageCount, imageTokensByImage = input.imageCountsByImage
         var trace = DropTrace(imageTokens: input.originalImageCount,
                               imageTokenStart: input.origins.first(where: \.isImage)?.promptIndex)
         if imageTokens < input.originalImageCount {
@@ -64,7 +64,7 @@ public struct PyramidWrapper {
         func apply(_ hook: LayerHook, _ evidence: LayerEvidence) throws {
             var evidence = evidence
             if hook.needs.contains(.finalNormedOutput), let finalNorm { evidence.finalNormedOutput = finalNorm(state.hidden) }
-            let context = HookContext(stage: stage, imageTokens: imageTokens, evidence: evidence)
+            let context = HookContext(stage: stage, imageTokens: imageTokens, evidence: evidence, imageTokensByImage: imageTokensByImage)
             let kept = Set(try policy.keep(state, at: hook, context: context))
             let rows = state.origins.indices.filter { !state.origins[$0].isImage || kept.contains($0) }
             if rows.count < state.count { state = state.keeping(rows: rows, renumber: policy.positionMode == .compact) }

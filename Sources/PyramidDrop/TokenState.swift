@@ -9,21 +9,28 @@ public struct TokenOrigin: Sendable, Equatable, Hashable {
     public let imageIndex: Int?
     /// Whether this is an image token (a candidate for dropping).
     public let isImage: Bool
+    /// For image tokens, which of the prompt's images the token belongs to (0-based, in prompt
+    /// order; nil when the caller did not say).
+    public let image: Int?
 
-    /// A text token (`imageIndex == nil`) or an original image token.
-    public init(promptIndex: Int, imageIndex: Int?) {
+    /// A text token (`imageIndex == nil`) or an original image token of prompt image `image`.
+    public init(promptIndex: Int, imageIndex: Int?, image: Int? = nil) {
         self.promptIndex = promptIndex
         self.imageIndex = imageIndex
         isImage = imageIndex != nil
+        self.image = imageIndex == nil ? nil : image
     }
 
     /// An image token that a pre-decoder policy merged from several (it stands for no one patch).
-    public static func mergedImage(promptIndex: Int) -> TokenOrigin { TokenOrigin(promptIndex: promptIndex, mergedImage: ()) }
+    public static func mergedImage(promptIndex: Int, image: Int? = nil) -> TokenOrigin {
+        TokenOrigin(promptIndex: promptIndex, mergedImage: image)
+    }
 
-    private init(promptIndex: Int, mergedImage: Void) {
+    private init(promptIndex: Int, mergedImage image: Int?) {
         self.promptIndex = promptIndex
         imageIndex = nil
         isImage = true
+        self.image = image
     }
 }
 
@@ -67,8 +74,19 @@ public struct TokenState: Sendable {
         self.originalImageCount = originalImageCount ?? origins.reduce(0) { $0 + ($1.isImage ? 1 : 0) }
     }
 
-    /// Rows that hold image tokens, in order.
-    public var imageRows: [Int] { origins.indices.filter { origins[$0].isImage } }
+    /// With a value, `imageRows` lists only the tokens of that prompt image: how
+    /// `PerImagePolicy` lets a policy rank one image at a time.
+    public var imageFocus: Int?
+
+    /// Rows that hold image tokens (of image `imageFocus` alone when set), in order.
+    public var imageRows: [Int] {
+        origins.indices.filter { origins[$0].isImage && (imageFocus == nil || origins[$0].image == imageFocus) }
+    }
+
+    /// Image tokens per prompt image (`TokenOrigin.image`; tokens without one under nil).
+    public var imageCountsByImage: [Int?: Int] {
+        origins.reduce(into: [:]) { counts, origin in if origin.isImage { counts[origin.image, default: 0] += 1 } }
+    }
 
     /// Number of image tokens.
     public var imageCount: Int { origins.reduce(0) { $0 + ($1.isImage ? 1 : 0) } }

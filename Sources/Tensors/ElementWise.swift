@@ -33,6 +33,24 @@ extension Tensor {
         }
     }
 
+    /// The columns of `parts` (each `[rows, width_i]`, the same rows) side by side: `[rows, Σ width_i]`.
+    public init(concatenatingColumns parts: [Tensor]) {
+        let rows = parts.first?.shape[0] ?? 0
+        precondition(parts.allSatisfy { $0.rank == 2 && $0.shape[0] == rows }, "concatenatingColumns: parts \(parts.map(\.shape))")
+        let width = parts.reduce(0) { $0 + $1.shape[1] }
+        self.init(zeros: [rows, width])
+        withMutableFloats { dst in
+            var column = 0
+            for part in parts {
+                let w = part.shape[1]
+                part.withFloats { src in
+                    for r in 0..<rows { (dst.baseAddress! + r * width + column).update(from: src.baseAddress! + r * w, count: w) }
+                }
+                column += w
+            }
+        }
+    }
+
     /// Rows `rows` of a matrix, gathered into a new `[rows.count, columns]` tensor.
     public func gatherRows(_ rows: [Int]) -> Tensor {
         precondition(rank == 2, "gatherRows needs a matrix, got \(shape)")

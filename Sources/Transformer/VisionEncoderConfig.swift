@@ -62,16 +62,22 @@ extension VisionEncoderConfig {
         }
     }
 
-    /// How many encoder layers hidden state `featureLayer` needs: the hidden states are the
-    /// embeddings (0) and each layer's output (i), negative values counting from the end (−1 is
-    /// the last layer's output). Throws outside the `layerCount + 1` states; `source` names the
-    /// tower.
-    func layersToRun(featureLayer: Int, source: String) throws -> Int {
-        let index = featureLayer < 0 ? layerCount + 1 + featureLayer : featureLayer
-        guard index >= 0 && index <= layerCount else {
-            throw TransformerError.invalidConfig(source: source, field: "vision_feature_layer",
-                                                 reason: "\(featureLayer) is outside the \(layerCount + 1) hidden states")
+    /// The hidden-state indices of `featureLayers` (transformers' `vision_feature_layer`, an int or
+    /// a list): the hidden states are the embeddings (0) and each layer's output (i), negative
+    /// values counting from the end (−1 is the last layer's output). The tower runs as many
+    /// layers as the largest index. Throws for an empty list or an index outside the
+    /// `layerCount + 1` states; `source` names the tower.
+    func hiddenStates(_ featureLayers: [Int], source: String) throws -> [Int] {
+        guard !featureLayers.isEmpty else {
+            throw TransformerError.invalidConfig(source: source, field: "vision_feature_layer", reason: "an empty list selects no hidden state")
         }
-        return index
+        return try featureLayers.map { layer in
+            let index = layer < 0 ? layerCount + 1 + layer : layer
+            guard index >= 0 && index <= layerCount else {
+                throw TransformerError.invalidConfig(source: source, field: "vision_feature_layer",
+                                                     reason: "\(layer) is outside the \(layerCount + 1) hidden states")
+            }
+            return index
+        }
     }
 }

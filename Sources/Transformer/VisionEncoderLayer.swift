@@ -74,13 +74,21 @@ public struct VisionEncoderLayer<Config: VisionEncoderConfig>: Sendable {
         return (classAttention, needs.contains(.towerKeys) ? k : nil)
     }
 
-    /// Runs `layers` on `x` in order, in place, and returns what `needs` asks of the last one
-    /// (both nil when there is no layer).
-    static func run(_ layers: [Self], on x: inout Tensor, observingLast needs: VisionNeeds) -> (classAttention: Tensor?, keys: Tensor?) {
+    /// Runs `layers` on `x` in order, in place, and returns the hidden states numbered
+    /// `featureStates` (0: `x` as given, i: after layer i; each at most `layers.count`) side by
+    /// side in that order, and what `needs` asks of the last layer (both nil when there is no
+    /// layer).
+    static func run(_ layers: [Self], on x: inout Tensor, featureStates: [Int],
+                    observingLast needs: VisionNeeds) -> (features: Tensor, classAttention: Tensor?, keys: Tensor?) {
         var observed: (classAttention: Tensor?, keys: Tensor?) = (nil, nil)
+        var states: [Int: Tensor] = [:]
+        func keep(_ index: Int) { if featureStates.contains(index), featureStates != [layers.count] { states[index] = x } }
+        keep(0)
         for (i, layer) in layers.enumerated() {
             if i == layers.count - 1 { observed = layer(&x, observing: needs) } else { layer(&x) }
+            keep(i + 1)
         }
-        return observed
+        let features = featureStates == [layers.count] ? x : Tensor(concatenatingColumns: featureStates.map { states[$0]! })
+        return (features, observed.classAttention, observed.keys)
     }
 }

@@ -5,13 +5,13 @@ import Tensors
 import Tokenizer
 
 /// Loads a LLaVA checkpoint folder of any supported layout and version into a pipeline: the
-/// model, its tokenizer, and the image encoder its config asks for (anyres → LLaVA-NeXT).
+/// model, its tokenizer, and the image encoder its config asks for (anyres → LLaVA-NeXT,
+/// llava_onevision → LLaVA-OneVision).
 enum ModelLoading {
     static func pipeline(folder: String, visionTower: String?, compute: ComputeMode) throws -> LLaVAPipeline {
         let model = try LLaVAModel(folder: folder, visionTower: visionTower, compute: compute)
         let tokenizer = try Tokenizer(folder: folder)
-        let encoder: any ImageEncoder = model.config.aspectMode == .anyres ? try AnyResEncoder(model: model) : try SingleCropEncoder(model: model)
-        return LLaVAPipeline(model: model, tokenizer: tokenizer, encoder: encoder)
+        return LLaVAPipeline(model: model, tokenizer: tokenizer, encoder: try model.imageEncoder())
     }
 
     /// How images are decoded for this checkpoint: llava-hf processors (transformers 5) composite

@@ -7,21 +7,21 @@ import Tensors
 import Transformer
 import WeightIO
 
-/// `pdrop run`: answer a question about an image with a LLaVA model, dropping image tokens with
-/// PyramidDrop (default), FastV, or not at all.
+/// `pdrop run`: answer a question about one or more images with a LLaVA model, dropping image
+/// tokens with PyramidDrop (default), another policy, or not at all.
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a LLaVA model on an image and a prompt, with PyramidDrop.")
+    static let configuration = CommandConfiguration(abstract: "Run a LLaVA model on images and a prompt, with PyramidDrop.")
 
-    @Option(help: "Model folder (llava-hf, newer transformers or original LLaVA layout; LLaVA-1.5 or NeXT).")
+    @Option(help: "Model folder (llava-hf, newer transformers or original LLaVA layout; LLaVA-1.5, NeXT or OneVision).")
     var model: String
 
-    @Option(help: "Image file (JPEG, PNG, BMP or GIF); without it the prompt is text only.")
-    var image: String?
+    @Option(help: "Image file (JPEG, PNG, BMP or GIF); repeat for several images in one prompt; without it the prompt is text only.")
+    var image: [String] = []
 
-    @Option(help: "The question (with an image, the template adds <image> unless it is already in the text).")
+    @Option(help: "The question (with images, the template adds one <image> per image unless the text already holds them).")
     var prompt: String
 
-    @Option(help: "Chat template: auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct or raw.")
+    @Option(help: "Chat template: auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct, qwen2 or raw.")
     var template = "auto"
 
     @Option(help: "The separate CLIP folder of an original LLaVA-1.5 checkpoint.")
@@ -46,6 +46,9 @@ struct Run: ParsableCommand {
 
     @Option(help: "Budget N of fastervlm, visionzip, divprune and dart (default 64; see --policy); with a composition, the first policy's.")
     var budget: Int?
+
+    @Flag(help: "With several images, rank each image's tokens on its own inside the decoder (each keeps its share: PyramidDrop λ per stage, FastV's ratio, DART's budget) instead of one pool over all image tokens. Pre-decoder budgets are per image either way.")
+    var perImageBudget = false
 
     @Option(help: "PyramidDrop stage boundaries, e.g. 8,16,24 (default: the quarter points of the model's depth).")
     var layers: String?
@@ -79,7 +82,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
-        if mapOut != nil && image == nil { throw ValidationError("--map-out needs --image") }
+        if mapOut != nil && image.isEmpty { throw ValidationError("--map-out needs --image") }
         do { try PolicyRequest(policy, budget: budget).validate() } catch { throw ValidationError("--policy: \(error)") }
         if let layers, Self.parseLayers(layers) == nil { throw ValidationError("--layers must be comma-separated integers, e.g. 8,16,24") }
     }
@@ -102,12 +105,13 @@ struct Run: ParsableCommand {
         try computeOptions.apply()
         let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower, compute: computeOptions.compute)
         let llava = pipeline.model
-        let pictures = try [image].compactMap { $0 }.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
+        let pictures = try image.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
         let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)
         var request = PolicyRequest(self.policy, budget: budget)
         request.pdropLayers = layers.flatMap(Self.parseLayers)
         (request.pdropRatio, request.fastVK, request.fastVRatio, request.seed) = (ratio, fastvK, fastvRatio, seed)
-        let policy = try request.make(layerCount: llava.config.text.layerCount)
+        let made = try request.make(layerCount: llava.config.text.layerCount)
+        let policy: any TokenPolicy = perImageBudget ? PerImagePolicy(made) : made
         let visionStart = Date()
         let (tokens, state) = try pipeline.prompt(text: try chosen.render(prompt, images: pictures.count), images: pictures, policy: policy)
         let visionSeconds = Date().timeIntervalSince(visionStart)
@@ -131,8 +135,8 @@ struct Run: ParsableCommand {
             try SafeTensorsWriter.write([("prefill_logits", Tensor(shape: [result.prefillLogits.count], values: result.prefillLogits)),
                                          ("generated_ids", Tensor(shape: [result.tokens.count], integers: result.tokens))], to: logitsOut)
         }
-        if let mapOut, let picture = pictures.first {
-            let map = KeptTokenMap.render(pipeline.encoder.geometry(for: picture), stages: result.trace.stages.map(\.kept),
+        if let mapOut {
+            let map = KeptTokenMap.render(pipeline.geometry(for: pictures), stages: result.trace.stages.map(\.kept),
                                           merged: result.trace.stages.map(\.merged))
             try FileBytes.writeAtomically(try map.pngData(), to: mapOut)
         }

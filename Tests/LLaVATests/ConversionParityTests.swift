@@ -132,7 +132,7 @@ import WeightIO
             #expect(Conversion.bytes(other, rows: padded ? Self.realVocabulary : nil) == Conversion.bytes(tensor, rows: padded ? Self.realVocabulary : nil), "\(key)")
         }
         let a = try LLaVAModel(folder: source).config, b = try LLaVAModel(folder: back.destination).config
-        #expect(a.text == b.text && a.vision == b.vision && a.featureLayer == b.featureLayer && a.selection == b.selection)
+        #expect(a.text == b.text && a.vision == b.vision && a.featureLayers == b.featureLayers && a.selection == b.selection)
         #expect(a.aspectMode == b.aspectMode && a.modelType == b.modelType && a.projectorActivation == b.projectorActivation)
         #expect(b.imageTokenIndex == 456)
     }

@@ -33,12 +33,29 @@ import WeightIO
         #expect(maxAbsDiff(features.floats, expected.floats) <= 1e-4)
     }
 
+    /// A list `vision_feature_layer` ([0, -2, -1]): transformers' hidden states side by side
+    /// (`torch.cat(hs_pool, dim=-1)`), the keys still the last layer run's.
+    @Test func severalFeatureLayers() throws {
+        let store = try WeightStore(path: ModelFixtures.model("siglip") + "/model.safetensors")
+        let encoder = try SiglipVisionEncoder(store, prefix: "vision_model.", config: Self.config(), featureLayers: [0, -2, -1])
+        #expect(encoder.layers.count == 3 && encoder.featureStates == [0, 2, 3] && encoder.featureWidth == 96)
+        let observed = encoder.observe(try Self.pixels(), needs: .towerKeys)
+        let expected = try ModelFixtures.expected("siglip")
+        let reference = Tensor(concatenatingColumns: try ["hidden_0", "hidden_minus_2", "hidden_minus_1"].map { try expected.tensor($0).toFloat32() })
+        #expect(observed.hidden.shape == [16, 96])
+        #expect(maxAbsDiff(observed.hidden.floats, reference.floats) <= 1e-4)
+        #expect(maxAbsDiff(try #require(observed.keys).floats, try expected.tensor("keys_minus_1").floats) <= 1e-4)
+        #expect(throws: TransformerError.self) {
+            try SiglipVisionEncoder(store, prefix: "vision_model.", config: Self.config(), featureLayers: [])
+        }
+    }
+
     /// `last_hidden_state`: the last layer through post_layernorm; refused for another layer.
     @Test func lastHiddenStateThroughPostLayerNorm() throws {
         let features = try Self.encoder(featureLayer: -1, postLayerNorm: true)(try Self.pixels())
         #expect(maxAbsDiff(features.floats, try ModelFixtures.expected("siglip").tensor("last_hidden_state").floats) <= 1e-4)
         #expect(throws: TransformerError.invalidConfig(source: "vision_model.", field: "vision_feature_layer",
-                                                       reason: "post_layernorm follows the last layer, not hidden state -2")) {
+                                                       reason: "post_layernorm follows the last layer, not hidden states [-2]")) {
             try Self.encoder(featureLayer: -2, postLayerNorm: true)
         }
     }

@@ -15,9 +15,14 @@ public protocol ImageEncoder: Sendable {
     /// The image's tokens for a pre-decoder token policy: the features, plus what `needs` asks
     /// of the tower where this encoder can give it (per crop). The default gives the features only.
     func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens
+    /// The encoder for a prompt holding `imageCount` images (LLaVA-OneVision tiles only a lone
+    /// image). The default is the encoder itself.
+    func forPrompt(imageCount: Int) -> any ImageEncoder
 }
 
 extension ImageEncoder {
+    public func forPrompt(imageCount: Int) -> any ImageEncoder { self }
+
     public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
         ImageTokens(features: try features(for: image))
     }
@@ -42,8 +47,8 @@ public struct SingleCropEncoder: ImageEncoder {
 
     /// With `needs`, also what the tower's feature layer computed (one crop) and the projector.
     public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
-        let offset = model.config.selection == .full ? 1 : 0
-        let (features, crop) = model.observedFeatures(preprocessor.pixelValues(image), needs: needs,
+        let offset = model.config.selection == .full ? model.vision.classTokens : 0
+        let (features, crop) = try model.observedFeatures(preprocessor.pixelValues(image), needs: needs,
                                                       patchSources: (0..<model.config.vision.patchCount).map { $0 + offset })
         guard features.shape[0] == tokenCount(for: image.size) else {
             throw LLaVAError.imageTokenMismatch(slots: tokenCount(for: image.size), features: features.shape[0])

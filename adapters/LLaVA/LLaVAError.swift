@@ -9,6 +9,7 @@ public enum LLaVAError: Error, CustomStringConvertible, Equatable {
     case imageSlotCount(slots: Int, images: Int)
     case featureWidth(expected: Int, found: Int)
     case unknownTemplate(String)
+    case towerLacks(tower: String, what: String)
 
     public var description: String {
         switch self {
@@ -23,7 +24,8 @@ public enum LLaVAError: Error, CustomStringConvertible, Equatable {
             return "image features are \(found) wide, the language model's hidden size is \(expected)"
         case let .noImageSlot(prompt): return "the prompt has no <image> placeholder: \(prompt.debugDescription)"
         case let .unknownTemplate(name):
-            return "unknown template '\(name)' (expected auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct or raw)"
+            return "unknown template '\(name)' (expected auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct, qwen2 or raw)"
+        case let .towerLacks(tower, what): return "the \(tower) vision tower has no \(what)"
         }
     }
 }

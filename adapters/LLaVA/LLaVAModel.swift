@@ -3,13 +3,13 @@ import Tensors
 import Tokenizer
 import Transformer
 
-/// A LLaVA model assembled from a `LLaVACheckpoint`: CLIP vision tower, projector and LLaMA-family
-/// language model. It exposes the language model's decoder layers to `PyramidWrapper` and builds
+/// A LLaVA model assembled from a `LLaVACheckpoint`: vision tower (CLIP, or SigLIP for
+/// LLaVA-OneVision), projector and LLaMA-family language model (LLaMA, Mistral, Qwen2). It exposes the language model's decoder layers to `PyramidWrapper` and builds
 /// the prompt `TokenState` with image features scattered into the image slots.
 public struct LLaVAModel: Sendable {
     /// The checkpoint the model was built from (folder, layout, weights, config).
     public let checkpoint: LLaVACheckpoint
-    public let vision: CLIPVisionEncoder
+    public let vision: any VisionTower
     public let projector: MLPProjector
     public let language: LlamaModel
 
@@ -22,10 +22,16 @@ public struct LLaVAModel: Sendable {
     public init(checkpoint: LLaVACheckpoint, compute: ComputeMode = .auto) throws {
         self.checkpoint = checkpoint
         let config = checkpoint.config, layout = checkpoint.layout
-        vision = try CLIPVisionEncoder(checkpoint.visionWeights, prefix: checkpoint.visionPrefix, config: config.vision,
-                                       featureLayer: config.featureLayer, selection: config.selection, compute: compute)
+        switch config.vision {
+        case .clip(let tower):
+            vision = try CLIPVisionEncoder(checkpoint.visionWeights, prefix: checkpoint.visionPrefix, config: tower,
+                                           featureLayers: config.featureLayers, selection: config.selection, compute: compute)
+        case .siglip(let tower):
+            vision = try SiglipVisionEncoder(checkpoint.visionWeights, prefix: checkpoint.visionPrefix, config: tower,
+                                             featureLayers: config.featureLayers, compute: compute)
+        }
         projector = try MLPProjector(checkpoint.weights, first: layout.projector.first, second: layout.projector.second,
-                                     visionHidden: config.vision.hiddenSize, textHidden: config.text.hiddenSize,
+                                     visionHidden: vision.featureWidth, textHidden: config.text.hiddenSize,
                                      bias: config.projectorBias, activation: config.projectorActivation, compute: compute)
         language = try LlamaModel(checkpoint.weights, config: config.text, names: layout.languageModel, compute: compute)
     }
@@ -37,27 +43,44 @@ public struct LLaVAModel: Sendable {
 
     /// The paths the language model and the vision tower (with the projector) compute on.
     public var computePaths: (language: ComputePath, vision: ComputePath) {
-        (language.layers.first?.compute ?? .f32, vision.patchEmbedding.compute)
+        (language.layers.first?.compute ?? .f32, vision.compute)
     }
 
-    /// Image-token count of one square tower input (576 for LLaVA-1.5).
-    public var tokensPerTile: Int { config.vision.patchCount + (config.selection == .full ? 1 : 0) }
+    /// The tower's name in messages.
+    public var towerName: String {
+        if case .siglip = config.vision { return "SigLIP" }
+        return "CLIP"
+    }
+
+    /// Image-token count of one square tower input (576 for LLaVA-1.5, 729 for OneVision's SigLIP).
+    public var tokensPerTile: Int { config.vision.patchCount + (config.selection == .full ? vision.classTokens : 0) }
+
+    /// The tower's rows that become image tokens: all of them with `full` selection, else the
+    /// patches after the class token.
+    private func selectedRows(_ hidden: Tensor) -> Tensor {
+        config.selection == .full || vision.classTokens == 0 ? hidden
+            : hidden.gatherRows(Array(vision.classTokens..<(vision.classTokens + config.vision.patchCount)))
+    }
 
     /// Projected features `[tokens, textHidden]` of one normalised tower input `[3, S, S]`.
     public func imageFeatures(_ pixels: Tensor) -> Tensor {
-        projector(vision(pixels))
+        projector(selectedRows(vision.observe(pixels, needs: []).hidden))
     }
 
     /// Projected features of one tower input and, when `needs` asks for anything, what the tower's
     /// feature layer computed for a pre-decoder policy; patch `p` stands for image token
-    /// `patchSources[p]` (the class token, with `full` selection, for token 0).
-    public func observedFeatures(_ pixels: Tensor, needs: VisionNeeds, patchSources: [Int?]) -> (features: Tensor, crop: TowerCrop?) {
+    /// `patchSources[p]` (the class token, with `full` selection, for token 0). Throws when a
+    /// policy needs what the tower cannot give: SigLIP has no class token, so no class attention
+    /// and no per-crop evidence of the kind `TowerCrop` carries.
+    public func observedFeatures(_ pixels: Tensor, needs: VisionNeeds, patchSources: [Int?]) throws -> (features: Tensor, crop: TowerCrop?) {
         guard !needs.isEmpty else { return (imageFeatures(pixels), nil) }
+        guard vision.classTokens == 1 else {
+            throw LLaVAError.towerLacks(tower: towerName, what: "class token, whose attention this policy ranks by (divprune, pdrop, fastv and dart need none)")
+        }
         let (hidden, classAttention, keys) = vision.observe(pixels, needs: needs)
-        let selected = config.selection == .full ? hidden : hidden.gatherRows(Array(1...config.vision.patchCount))
         let crop = TowerCrop(hidden: hidden, classAttention: classAttention, keys: keys, heads: config.vision.headCount,
                              patchSources: patchSources, classSource: config.selection == .full ? 0 : nil)
-        return (projector(selected), crop)
+        return (projector(selectedRows(hidden)), crop)
     }
 
     /// The projector as a sendable function of tower rows `[n, visionHidden]`.
@@ -93,8 +116,8 @@ public struct LLaVAModel: Sendable {
                 rows.append(image.features)
                 merged += image.merged.map { firstImageIndex[slot] + $0 }
                 for source in image.sources {
-                    origins.append(source.map { TokenOrigin(promptIndex: origins.count, imageIndex: firstImageIndex[slot] + $0) }
-                                   ?? .mergedImage(promptIndex: origins.count))
+                    origins.append(source.map { TokenOrigin(promptIndex: origins.count, imageIndex: firstImageIndex[slot] + $0, image: slot) }
+                                   ?? .mergedImage(promptIndex: origins.count, image: slot))
                 }
             }
         }

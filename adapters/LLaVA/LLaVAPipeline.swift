@@ -25,8 +25,16 @@ public struct LLaVAPipeline: Sendable {
             if prompt.imageCount == 0 { throw LLaVAError.noImageSlot(prompt: text) }
             throw LLaVAError.imageSlotCount(slots: prompt.imageCount, images: images.count)
         }
+        let encoder = encoder.forPrompt(imageCount: images.count)
         let selections = try images.map { try policy.selectImageTokens(try encoder.tokens(for: $0, needs: policy.visionNeeds)) }
         return (prompt, try model.promptState(prompt, images: selections))
+    }
+
+    /// Where each image's tokens come from, for kept-token maps of a prompt with `images`: one
+    /// geometry covering them all, in prompt order.
+    public func geometry(for images: [RGBImage]) -> TokenGeometry {
+        let encoder = encoder.forPrompt(imageCount: images.count)
+        return TokenGeometry(concatenating: images.map { encoder.geometry(for: $0) })
     }
 
     /// Generation stops at the tokenizer's EOS and the config's EOS ids.

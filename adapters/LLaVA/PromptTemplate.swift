@@ -10,6 +10,10 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
     case vicunaV1 = "vicuna_v1"
     /// `conv_mistral_instruct`: `[INST] <image>\n{q} [/INST]`.
     case mistralInstruct = "mistral_instruct"
+    /// ChatML as llava-hf's LLaVA-OneVision chat template renders one user turn: the images
+    /// first with nothing between them, then a newline and the question:
+    /// `<|im_start|>user <image>\n{q}<|im_end|><|im_start|>assistant\n`.
+    case qwen2
     /// The prompt exactly as given (it must contain `<image>`).
     case raw
 
@@ -25,6 +29,11 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
     /// The prompt text for `question` about `images` images: the placeholders go first, one line
     /// each, unless the question already holds `<image>`; with no image the turn is the question.
     public func render(_ question: String, images: Int = 1) throws -> String {
+        if self == .qwen2 {
+            let turn = question.contains(Self.imagePlaceholder) ? question
+                : String(repeating: Self.imagePlaceholder, count: images) + "\n" + question
+            return "<|im_start|>user \(turn)<|im_end|><|im_start|>assistant\n"
+        }
         let turn = question.contains(Self.imagePlaceholder) ? question
             : String(repeating: Self.imagePlaceholder + "\n", count: images) + question
         switch self {
@@ -38,6 +47,8 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
                 + "detailed, and polite answers to the user's questions. USER: \(turn) ASSISTANT:"
         case .mistralInstruct:
             return "[INST] \(turn) [/INST]"
+        case .qwen2:
+            preconditionFailure("rendered above")
         case .raw:
             guard images == 0 || question.contains(Self.imagePlaceholder) else { throw LLaVAError.noImageSlot(prompt: question) }
             return question
@@ -46,10 +57,12 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
 }
 
 extension LLaVACheckpoint {
-    /// The template a checkpoint expects: Mistral text models use `mistral_instruct`; otherwise
+    /// The template a checkpoint expects: Qwen2 text models (LLaVA-OneVision) use `qwen2`, Mistral
+    /// text models `mistral_instruct`; otherwise
     /// llava-hf layouts use `llava-hf` for LLaVA-1.5 and `llava_v1` for LLaVA-NeXT, and the original
     /// layout uses `llava_v1`.
     public var defaultTemplate: PromptTemplate {
+        if config.text.family == .qwen2 { return .qwen2 }
         if config.text.isMistral { return .mistralInstruct }
         if layout == .original || config.modelType == "llava_next" { return .llavaV1 }
         return .llavaHF

@@ -27,6 +27,18 @@ public struct TokenGeometry: Sendable {
         self.regions = regions
     }
 
+    /// Several images' geometries one after another (a prompt's images in order): their
+    /// canvases stacked, each region renumbered to its canvas there.
+    public init(concatenating parts: [TokenGeometry]) {
+        var canvases: [RGBImage] = [], regions: [Region?] = []
+        for part in parts {
+            let offset = canvases.count
+            canvases += part.canvases
+            regions += part.regions.map { $0.map { Region(canvas: $0.canvas + offset, x: $0.x, y: $0.y, width: $0.width, height: $0.height) } }
+        }
+        self.init(canvases: canvases, regions: regions)
+    }
+
     /// Regions of a `side × side` grid of `patch`-pixel patches on `canvas`, row-major.
     public static func grid(side: Int, patch: Int, canvas: Int) -> [Region?] {
         (0..<(side * side)).map { Region(canvas: canvas, x: ($0 % side) * patch, y: ($0 / side) * patch, width: patch, height: patch) }

@@ -54,16 +54,12 @@ public struct AnyResEncoder: ImageEncoder {
     public func tokens(for image: RGBImage, needs: VisionNeeds) throws -> ImageTokens {
         let pixels = tiling.pixelValues(image)                          // [1 + tiles, 3, S, S]
         let (rows, columns) = grid(for: image.size)
-        let cropShape = Array(pixels.shape.dropFirst())
-        let cropSize = cropShape.reduce(1, *)
         guard pixels.shape[0] == 1 + rows * columns else {
             throw LLaVAError.imageTokenMismatch(slots: 1 + rows * columns, features: pixels.shape[0])
         }
         let sources = patchSources(for: image.size)
-        let values = pixels.floats
-        let observed = (0..<pixels.shape[0]).map { i in
-            model.observedFeatures(Tensor(shape: cropShape, values: Array(values[(i * cropSize)..<((i + 1) * cropSize)])),
-                                   needs: needs, patchSources: sources[i])
+        let observed = try pixels.cropSlices().enumerated().map { i, crop in
+            try model.observedFeatures(crop, needs: needs, patchSources: sources[i])
         }
         let packed = FeaturePacking.pack(crops: observed.map(\.features), gridRows: rows, gridColumns: columns, side: model.config.vision.gridSize,
                                          imageHeight: image.height, imageWidth: image.width, newline: imageNewline, rounding: rounding)
@@ -102,28 +98,11 @@ public struct AnyResEncoder: ImageEncoder {
         let crops = tiling.crops(image)
         let (rows, columns) = grid(for: image.size)
         let tile = tiling.tileSize, side = model.config.vision.gridSize, patch = tile / side
-        let canvasWidth = columns * tile
-        var canvas = RGBImage(width: canvasWidth, height: rows * tile)
-        canvas.withUnsafeMutablePixels { out in
-            for (t, crop) in crops.dropFirst().enumerated() {
-                let (tileRow, tileColumn) = t.quotientAndRemainder(dividingBy: columns)
-                for y in 0..<tile {
-                    let o = ((tileRow * tile + y) * canvasWidth + tileColumn * tile) * 3
-                    crop.pixels.withUnsafeBufferPointer { src in
-                        for i in 0..<(tile * 3) { out[o + i] = src[y * tile * 3 + i] }
-                    }
-                }
-            }
-        }
+        let canvas = RGBImage(stitching: crops.dropFirst(), rows: rows, columns: columns, tile: tile)
         let size = FeaturePacking.unpaddedSize(rows: rows * side, columns: columns * side, imageHeight: image.height,
                                                imageWidth: image.width, rounding: rounding)
-        var regions = TokenGeometry.grid(side: side, patch: patch, canvas: 0)
-        for r in size.top..<(size.top + size.rows) {
-            for c in size.left..<(size.left + size.columns) {
-                regions.append(.init(canvas: 1, x: c * patch, y: r * patch, width: patch, height: patch))
-            }
-            regions.append(nil)
-        }
+        let regions = TokenGeometry.grid(side: side, patch: patch, canvas: 0)
+            + TokenGeometry.packedGrid(unpadded: size, rows: size.rows, columns: size.columns, patch: patch, canvas: 1)
         return TokenGeometry(canvases: [crops[0], canvas], regions: regions)
     }
 }
