@@ -28,6 +28,10 @@ struct ConversionPlanner {
         guard let config = try JSON.parse(contentsOf: configPath).objectValue else {
             throw ConversionError.unsupportedConfig(path: configPath, field: "(top level)", reason: "expected a JSON object")
         }
+        if let type = config["model_type"]?.stringValue, !["llava", "llava_next", "llava_llama", "llava_mistral", "llama", "mistral"].contains(type) {
+            throw ConversionError.unsupportedConfig(path: configPath, field: "model_type",
+                                                    reason: "'\(type)' is not converted (LLaVA-1.5 and LLaVA-NeXT only; pdrop run reads LLaVA-OneVision folders as they are)")
+        }
         let fromHF = layout != .original, toHF = options.layout != .original
         let next = fromHF ? config["model_type"]?.stringValue == "llava_next"
             : config["image_aspect_ratio"]?.stringValue?.hasPrefix("anyres") == true
