@@ -8,18 +8,19 @@ import WeightIO
 /// `pdrop bench`: prefill and decode speed of the full model, PyramidDrop and FastV on synthetic
 /// weights of a published shape, each next to a yardstick measured in the same run — the raw GEMM
 /// of the compute path at the model's own shapes for prefill, a streaming read of memory (and raw
-/// `sgemv`) for decode. `--vision` times the CLIP tower alone instead.
+/// `sgemv`) for decode. `--vision` times the vision tower (CLIP or SigLIP) alone instead.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark prefill (full, PyramidDrop, FastV) and decode on a synthetic model, or the CLIP tower (use a release build).",
+        abstract: "Benchmark prefill (full, PyramidDrop, FastV) and decode on a synthetic model, or the vision tower (use a release build).",
         discussion: """
             Prefill is reported as GFLOP/s and as efficiency: that over the raw GEMM of the compute path (OpenBLAS sgemm for \
             f32, oneDNN bf16 for bf16) at the model's own shapes, measured in the same run. Decode is reported as every byte \
             a step reads (weights, LM head, KV cache) per second, and as its ratio to a streaming read of memory on every core.
 
-            With --vision, bench times only the CLIP vision tower on one synthetic image (ViT-L/14-336 as LLaVA runs it, \
-            feature layer -2: 23 of its 24 layers; a tiny tower with --preset tiny), against the GEMM yardstick at CLIP's \
-            shapes; the language-model options (--layers, --image-tokens, --text-tokens, --kv-cache, --decode-tokens) are \
+            With --vision, bench times only the vision tower on one synthetic image, against the GEMM yardstick at the \
+            tower's shapes: CLIP ViT-L/14-336 as LLaVA runs it (feature layer -2: 23 of its 24 layers), SigLIP \
+            so400m-patch14-384 for the llava-onevision presets (feature layer -1: all 26 layers over 729 patches, no class \
+            token), a tiny CLIP tower with --preset tiny; the language-model options (--layers, --image-tokens, --text-tokens, --kv-cache, --decode-tokens) are \
             then ignored.
             """)
 
@@ -60,11 +61,14 @@ struct Bench: ParsableCommand {
     @Flag(help: "With 16-bit --weights, also time decode on an f32 copy of the model, steps interleaved.")
     var compareF32 = false
 
-    @Flag(help: "Time only the CLIP vision tower (as described above), not the language model.")
+    @Flag(help: "Time only the vision tower (as described above), not the language model.")
     var vision = false
 
-    @Option(help: "With --vision: encoder layers to run (default: all but the last, as LLaVA's feature layer -2).")
+    @Option(help: "With --vision: encoder layers to run (default: those of the preset's feature layer, e.g. 23 of CLIP's 24 at -2).")
     var visionLayers: Int?
+
+    @Flag(help: "Print the preset's shapes (text model, vision tower, default image tokens) and exit, building nothing.")
+    var shapes = false
 
     @OptionGroup var computeOptions: ComputeOptions
 
@@ -75,6 +79,7 @@ struct Bench: ParsableCommand {
         guard ["f32", "f16", "bf16"].contains(weights) else { throw ValidationError("--weights must be f32, f16 or bf16") }
         guard runs >= 1, decodeTokens >= 0, textTokens >= 1 else { throw ValidationError("--runs and --text-tokens must be ≥ 1") }
         guard preset != nil || vision else { throw ValidationError("--preset is required (unless --vision)") }
+        if shapes && preset == nil { throw ValidationError("--shapes needs --preset") }
         if vision {
             if compareF32 { throw ValidationError("--compare-f32 times decode, which --vision does not run") }
             let count = visionPreset.visionConfig.layerCount
@@ -101,7 +106,8 @@ struct Bench: ParsableCommand {
     /// Bytes of an f32 copy of the model's layers and LM head, refused when it would not fit.
     static func checkF32CopyFits(config: LlamaConfig) throws {
         let perLayer = config.layerMatrixShapes.reduce(0) { $0 + $1.rows * $1.columns }
-        let bytes = 4 * (config.layerCount * perLayer + 2 * config.vocabularySize * config.hiddenSize)
+        let tables = config.tieWordEmbeddings ? 1 : 2   // the embeddings and an untied head
+        let bytes = 4 * (config.layerCount * perLayer + tables * config.vocabularySize * config.hiddenSize)
         let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
         if Double(bytes) > available {
             throw ValidationError("--compare-f32 needs \(format(Double(bytes) / 1e9)) GB for the f32 copy, more than half of this machine's memory; use fewer --layers")
@@ -109,6 +115,10 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if shapes, let preset {
+            print(json ? try preset.shapesJSON().serialized(pretty: true) : try preset.shapesText())
+            return
+        }
         try computeOptions.apply()
         let requested = DType(rawValue: weights.uppercased())!
         let path = try computeOptions.compute.path(forWeights: requested)
@@ -171,7 +181,7 @@ struct Bench: ParsableCommand {
             lines.append(line + variant.fallbackNote)
         }
         var report: [String: JSON] = [
-            "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "weights": .string(weights),
+            "preset": .string(preset.rawValue), "layers": .int(config.layerCount), "model": config.benchShapeJSON, "weights": .string(weights),
             "weights_stored": .string(setup.stored.rawValue.lowercased()), "kv_cache": .string(kvCache.rawValue),
             "tokens": .object(["image": .int(images), "text": .int(textTokens)]),
             "compute": setup.json, "platform": BenchPlatform.json, "variants": .object(results),
@@ -223,16 +233,15 @@ struct Bench: ParsableCommand {
     private func runVision(_ setup: BenchSetup) throws {
         let preset = visionPreset, config = preset.visionConfig
         try config.validate(source: "preset \(preset.rawValue)")
-        let layers = visionLayers ?? config.layerCount - 1
+        let layers = visionLayers ?? preset.visionLayers
         let result = VisionBench(config: config, layers: layers, stored: setup.stored, compute: setup.path, runs: runs).run()
-        var entry: [String: JSON] = [
-            "tower": .string(preset.visionName), "layers": .int(layers), "tower_layers": .int(config.layerCount),
-            "tokens": .int(config.tokenCount), "hidden": .int(config.hiddenSize), "intermediate": .int(config.intermediateSize),
-            "heads": .int(config.headCount), "image_size": .int(config.imageSize), "patch_size": .int(config.patchSize),
+        var entry = config.benchShapeJSON
+        entry.merge([
+            "tower": .string(preset.visionName), "layers": .int(layers),
             "seconds": result.seconds.json, "flops": .double(result.flops), "gflops": .double(result.gflops),
             "bound_ratio": .double(result.boundRatio), "efficiency": .double(1 / result.boundRatio),
             "compute": .string(setup.prefillName), "fallbacks": .int(result.fallbacks),
-        ]
+        ]) { $1 }
         entry.merge(result.yardsticks.json) { $1 }
         let report: [String: JSON] = [
             "preset": .string(preset.rawValue), "weights": .string(weights), "weights_stored": .string(setup.stored.rawValue.lowercased()),
@@ -246,7 +255,7 @@ struct Bench: ParsableCommand {
         print("\(preset.visionName) vision tower (synthetic): \(layers) of \(config.layerCount) layers, \(config.tokenCount) tokens, \(setup.weightsText)")
         print("compute \(setup.path.rawValue) (--compute \(setup.mode.rawValue)), \(Threads.count) threads: \(setup.prefillName)")
         print(BenchPlatform.cpuLine)
-        print(result.yardsticks.text(at: "CLIP's GEMM shapes"))
+        print(result.yardsticks.text(at: "the tower's GEMM shapes"))
         print("vision  \(result.seconds.text)  \(Self.format(result.gflops)) GFLOP/s over \(Self.format(result.flops / 1e9)) GFLOP: "
               + "\(Self.format(result.boundRatio))× the time at the yardstick's rate" + result.fallbackNote)
         print(Self.peakRSSLine)
@@ -280,14 +289,17 @@ struct Bench: ParsableCommand {
         return policies
     }
 
-    /// The image of every variant: a synthetic tower image of whole crops when a pre-decoder policy
-    /// needs the tower's outputs, else random features.
+    /// The image of every variant: a synthetic tower image of whole CLIP crops when a pre-decoder
+    /// policy needs the tower's outputs (their class token included), else random features.
     private func benchImage(preset: BenchPreset, model: LlamaModel, imageTokens: Int, setup: BenchSetup, preDecoder: Bool) throws -> ImageTokens {
-        let vision = preset.visionConfig, d = model.config.hiddenSize
+        let d = model.config.hiddenSize
         guard preDecoder else {
             var generator = SplitMix64(seed: 43)
             let values = (0..<(imageTokens * d)).map { _ in Float(generator.next() >> 40) / Float(1 << 24) - 0.5 }
             return ImageTokens(features: Tensor(shape: [imageTokens, d], values: values))
+        }
+        guard let vision = preset.visionConfig as? CLIPVisionConfig else {
+            throw ValidationError("pre-decoder policies need CLIP crops with a class token; \(preset.visionName) (\(preset.rawValue)) has none")
         }
         guard imageTokens > 0, imageTokens % vision.patchCount == 0 else {
             throw ValidationError("pre-decoder policies need --image-tokens to be whole crops of \(vision.patchCount) (\(preset.visionName))")

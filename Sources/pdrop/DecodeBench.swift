@@ -21,11 +21,13 @@ struct DecodeBench {
     struct Result {
         /// Milliseconds per token, per model.
         let msPerToken: [Statistics]
-        /// Weight bytes one decode step reads, per model (every layer's matrices and the LM head).
+        /// Weight bytes one decode step reads, per model (every layer's matrices and the LM head;
+        /// a tied head is the embedding table, counted once).
         let weightBytes: [Int]
         /// Every byte one decode step reads, per model, averaged over the steps: all weights (the
-        /// matrices, norms, the LM head and one embedding row) and the KV cache at its dtype for
-        /// the tokens cached at that step.
+        /// matrices and their biases, norms, the LM head and one embedding row — none more when the
+        /// head is the table, read whole for the logits) and the KV cache at its dtype for the
+        /// tokens cached at that step.
         let stepBytes: [Double]
         /// Bytes per second of raw sgemv over f32 matrices of the model's decode shapes.
         let sgemvGBps: Statistics
@@ -83,12 +85,16 @@ struct DecodeBench {
                       streamThreads: stream.threads, pairedStreamRatios: Statistics(paired.isEmpty ? [0] : paired))
     }
 
-    /// The bytes of every layer's matrices and the LM head.
+    /// The bytes of every layer's matrices and the LM head (once, tied or not).
     static func weightBytes(_ model: LlamaModel) -> Int {
         model.layers.reduce(model.lmHead.rawBytes.count) { total, layer in
-            total + [layer.qProj, layer.kProj, layer.vProj, layer.oProj, layer.gateProj, layer.upProj, layer.downProj]
-                .reduce(0) { $0 + $1.weight.rawBytes.count }
+            total + layer.projections.reduce(0) { $0 + $1.weight.rawBytes.count }
         }
+    }
+
+    /// The bytes of every layer's projection biases (Qwen2's q, k and v).
+    static func biasBytes(_ model: LlamaModel) -> Int {
+        model.layers.reduce(0) { total, layer in total + layer.projections.reduce(0) { $0 + ($1.bias?.rawBytes.count ?? 0) } }
     }
 
     /// Every byte a decode step of `model` reads, averaged over `steps` steps after `prompt`: step
@@ -98,9 +104,15 @@ struct DecodeBench {
         let norms = model.layers.reduce(model.norm.rawBytes.count) {
             $0 + $1.inputNorm.rawBytes.count + $1.postAttentionNorm.rawBytes.count
         }
-        let embeddingRow = model.embedTokens.rawBytes.count / model.vocabularySize
+        // A tied head reads the whole table for the logits, the embedded row among it.
+        let embeddingRow = model.headIsEmbeddingTable ? 0 : model.embedTokens.rawBytes.count / model.vocabularySize
         let cachedRows = Double(prompt.count) + Double(steps + 1) / 2
         let kv = Double(config.layerCount * 2 * config.kvHeadCount * config.headDim * kvCache.elementBytes) * cachedRows
-        return Double(Self.weightBytes(model) + norms + embeddingRow) + kv
+        return Double(Self.weightBytes(model) + Self.biasBytes(model) + norms + embeddingRow) + kv
     }
+}
+
+extension LlamaDecoderLayer {
+    /// The seven projections: q, k, v, o, gate, up, down.
+    var projections: [Linear] { [qProj, kProj, vProj, oProj, gateProj, upProj, downProj] }
 }

@@ -2,11 +2,11 @@ import Foundation
 import Tensors
 import Transformer
 
-/// `pdrop bench --vision`: the CLIP tower alone on one synthetic image, timed `runs` times, next
-/// to the GEMM yardstick of its compute path at CLIP's own shapes, measured in the same run (a
-/// round after every timed pass).
+/// `pdrop bench --vision`: the vision tower (CLIP or SigLIP) alone on one synthetic image, timed
+/// `runs` times, next to the GEMM yardstick of its compute path at the tower's own shapes,
+/// measured in the same run (a round after every timed pass).
 struct VisionBench {
-    let config: CLIPVisionConfig
+    let config: any BenchVisionConfig
     /// Encoder layers that run.
     let layers: Int
     /// How the matrices are stored.
@@ -16,7 +16,7 @@ struct VisionBench {
 
     struct Result: TimedWork {
         let seconds: Statistics
-        /// FLOPs of one image (`CLIPVisionConfig.flops(layers:)`).
+        /// FLOPs of one image (`BenchVisionConfig.flops(layers:)`).
         let flops: Double
         let yardsticks: GEMMYardsticks
         let fallbacks: Int

@@ -149,7 +149,67 @@ import WeightIO
         let out = try CommandRunner.run(["bench", "--help"])
         #expect(out.status == 0)
         #expect(out.stdout.contains("--vision") && out.stdout.contains("--vision-layers") && out.stdout.contains("--compute"))
-        #expect(out.stdout.contains("only the CLIP vision tower"))
+        #expect(out.stdout.contains("only the vision tower") && out.stdout.contains("--shapes"))
+    }
+
+    /// `llava-onevision-0.5b` builds Qwen2-0.5B's exact shapes (4 of its 24 layers, no image tokens
+    /// to stay quick in debug): q/k/v biases, and a tied head that is the embedding table, read once
+    /// per decode step with no separate embedding row.
+    @Test func oneVision05BuildsQwen2WithATiedHead() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "llava-onevision-0.5b", "--layers", "4", "--image-tokens", "0",
+                                         "--text-tokens", "1", "--runs", "1", "--decode-tokens", "1", "--compute", "f32", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSON.parse(out.stdout, source: "bench")
+        let model = try report.requireObject("model")
+        #expect(model["family"]?.stringValue == "qwen2" && model["layers"]?.intValue == 4)
+        #expect(model["hidden"]?.intValue == 896 && model["intermediate"]?.intValue == 4864)
+        #expect(model["heads"]?.intValue == 14 && model["kv_heads"]?.intValue == 2 && model["head_dim"]?.intValue == 64)
+        #expect(model["vocab"]?.intValue == 152000 && model["tied"]?.boolValue == true && model["qkv_bias"]?.boolValue == true)
+        // f32: 4 layers' matrices, their q/k/v biases (896 + 2·128), the tied table once, the norms
+        // (4·2·896 + 896), keys and values (4·2·128) for the 1 + 1 tokens cached on average.
+        let matrices: Double = 4 * (896 * 896 + 2 * 128 * 896 + 896 * 896 + 3 * 896 * 4864)
+        let biases: Double = 4 * (896 + 2 * 128), table: Double = 152000 * 896, norms: Double = 4 * 2 * 896 + 896
+        let kv: Double = 4 * 2 * 128 * 2
+        #expect(report.value(at: ["decode", "bytes_per_step"])?.doubleValue == 4 * (matrices + biases + table + norms + kv))
+    }
+
+    /// The OneVision presets' vision bench is SigLIP so400m-patch14-384: 729 patches and no class
+    /// token, a biased patch embedding, all 26 layers by default (feature layer −1).
+    @Test func oneVisionVisionIsSigLIP() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "llava-onevision-0.5b", "--vision", "--vision-layers", "1", "--runs", "1",
+                                         "--compute", "f32", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let vision = try JSON.parse(out.stdout, source: "bench").requireObject("vision")
+        #expect(vision["tower"]?.stringValue == "SigLIP so400m-patch14-384")
+        #expect(vision["tokens"]?.intValue == 729 && vision["class_tokens"]?.intValue == 0 && vision["hidden"]?.intValue == 1152)
+        #expect(vision["tower_layers"]?.intValue == 26 && vision["patch_bias"]?.boolValue == true)
+        // Patch embedding 729×588→1152 plus one layer: 4·729·1152² + 2·729·1152·4304 + 2·729²·1152 multiply-adds.
+        let patch: Double = 729 * 588 * 1152, projections: Double = 4 * 729 * 1152 * 1152
+        let mlp: Double = 2 * 729 * 1152 * 4304, attention: Double = 2 * 729 * 729 * 1152
+        #expect(abs((vision["flops"]?.doubleValue ?? 0) - 2 * (patch + projections + mlp + attention)) < 1)
+        let policy = try CommandRunner.run(["bench", "--preset", "llava-onevision-0.5b", "--policy", "fastervlm", "--runs", "1",
+                                            "--layers", "4", "--decode-tokens", "0"])
+        #expect(policy.status == 64 && policy.stderr.contains("has none"))
+    }
+
+    /// `--shapes` reports a preset's shapes without building it: Qwen2-7B (untied head) on SigLIP
+    /// at feature layer −1, and OneVision's 4725 image tokens for a 1024×768 image.
+    @Test func shapesReportOneVision7B() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "llava-onevision-7b", "--shapes", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSON.parse(out.stdout, source: "bench")
+        let model = try report.requireObject("model")
+        #expect(model["hidden"]?.intValue == 3584 && model["intermediate"]?.intValue == 18944 && model["layers"]?.intValue == 28)
+        #expect(model["heads"]?.intValue == 28 && model["kv_heads"]?.intValue == 4 && model["head_dim"]?.intValue == 128)
+        #expect(model["vocab"]?.intValue == 152128 && model["tied"]?.boolValue == false && model["qkv_bias"]?.boolValue == true)
+        #expect(model["rope_theta"]?.doubleValue == 1e6 && abs((model["rms_norm_eps"]?.doubleValue ?? 0) - 1e-6) < 1e-12)
+        let vision = try report.requireObject("vision")
+        #expect(vision["layers"]?.intValue == 26 && vision["feature_layer"]?.intValue == -1 && vision["intermediate"]?.intValue == 4304)
+        #expect(vision["heads"]?.intValue == 16 && vision["image_size"]?.intValue == 384 && vision["patch_size"]?.intValue == 14)
+        #expect(try report.requireInt("image_tokens") == 4725)
+        let small = try CommandRunner.run(["bench", "--preset", "llava-onevision-0.5b", "--shapes"])
+        #expect(small.status == 0 && small.stdout.contains("tied head") && small.stdout.contains("4725 image tokens"))
+        #expect(try CommandRunner.run(["bench", "--vision", "--shapes"]).status == 64)
     }
 
     /// `--compare-f32` times an f32 copy of the 16-bit model in the same run.
