@@ -29,6 +29,13 @@ public struct AnyResTiling: Sendable {
     /// The side of a tile (transformers' `patch_size`: the crop height).
     public var tileSize: Int { preprocessor.cropSize.height }
 
+    /// The feature grid's tiles per column and row for an image of `size` (transformers'
+    /// `get_anyres_image_grid_shape`: the best pinpoint over the tile size).
+    public func grid(for size: ImageSize) -> (rows: Int, columns: Int) {
+        let best = Self.bestResolution(for: size, among: pinpoints)
+        return (best.height / tileSize, best.width / tileSize)
+    }
+
     /// How many crops an image of `size` gives: 1 + the tiles of its best pinpoint (transformers'
     /// `image_size_to_num_patches`, partial edge tiles counted), or 1 without tiles.
     public func cropCount(for size: ImageSize, tiles: Bool = true) -> Int {

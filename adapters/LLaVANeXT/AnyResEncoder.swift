@@ -34,10 +34,7 @@ public struct AnyResEncoder: ImageEncoder {
     }
 
     /// Tiles per column and row for an image of `size`.
-    public func grid(for size: ImageSize) -> (rows: Int, columns: Int) {
-        let best = AnyResTiling.bestResolution(for: size, among: tiling.pinpoints)
-        return (best.height / tiling.tileSize, best.width / tiling.tileSize)
-    }
+    public func grid(for size: ImageSize) -> (rows: Int, columns: Int) { tiling.grid(for: size) }
 
     public func tokenCount(for size: ImageSize) -> Int {
         let (rows, columns) = grid(for: size)
