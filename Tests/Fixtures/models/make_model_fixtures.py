@@ -88,13 +88,16 @@ def run_layer(model, index, hidden, positions):
     return layer(hidden, attention_mask=causal_mask(n, n), position_ids=positions[None], position_embeddings=pe)
 
 
-def pruned_forward(model, embeds, is_image, plan, extra_ids=()):
+def pruned_forward(model, embeds, is_image, plan, extra_ids=(), image_of=None):
     """Runs the prompt (`embeds` [L, d]) through the layers with drops, then the generated tokens.
 
     plan: {"boundaries": [...], "keep": [...], "scoring": "next"|"previous", "renumber": bool}.
     Decode tokens are appended to every layer's sequence (no re-ranking): position = the layer's
     token count (renumber) or last prompt position + 1 + t (original). Without a KV cache the whole
     sequence is recomputed, which equals the cached computation because attention is causal.
+    With `image_of` ([L] ints: each token's image number, -1 for text) every image is ranked on its
+    own at a boundary: plan["keep"][s] is then a list with each image's budget, and each image keeps
+    its top tokens among its own alive rows (our `PerImagePolicy`).
     Returns (kept image indices per stage, logits of the last position).
     """
     L = embeds.shape[0]
@@ -102,25 +105,29 @@ def pruned_forward(model, embeds, is_image, plan, extra_ids=()):
     positions = torch.arange(L)
     image_index = torch.full((L,), -1, dtype=torch.long)
     image_index[is_image] = torch.arange(int(is_image.sum()))
+    group = image_of.clone() if image_of is not None else torch.full((L,), -1, dtype=torch.long)
     extra = model.model.embed_tokens(torch.tensor(list(extra_ids), dtype=torch.long))[None] if extra_ids else None
     kept_per_stage = []
     prev_input = None
     for i in range(len(model.model.layers)):
         if i in plan["boundaries"]:
             s = plan["boundaries"].index(i)
-            budget = plan["keep"][s]
-            rows_image = (image_index >= 0).nonzero().flatten()
-            if budget < len(rows_image):
+            groups = [(image_index >= 0, plan["keep"][s])] if image_of is None else \
+                [(group == g, b) for g, b in enumerate(plan["keep"][s])]
+            if any(b < int(m.sum()) for m, b in groups):
                 if plan["scoring"] == "next":
                     attn = last_token_attention(model, i, hidden, positions)
                 else:
                     attn = last_token_attention(model, i - 1, prev_input[0], prev_input[1])
-                scores = attn[rows_image]
-                top = torch.topk(scores, budget).indices
-                keep_image = rows_image[top].sort().values
-                keep = torch.cat([(image_index < 0).nonzero().flatten(), keep_image]).sort().values
+                kept_rows = [(image_index < 0).nonzero().flatten()]
+                for member, budget in groups:
+                    rows_image = member.nonzero().flatten()
+                    top = torch.topk(attn[rows_image], min(budget, len(rows_image))).indices
+                    kept_rows.append(rows_image[top])
+                keep = torch.cat(kept_rows).sort().values
                 hidden = hidden[:, keep]
                 image_index = image_index[keep]
+                group = group[keep]
                 positions = torch.arange(len(keep)) if plan["renumber"] else positions[keep]
             kept_per_stage.append(image_index[image_index >= 0].clone())
         if plan["scoring"] == "previous" and (i + 1) in plan["boundaries"]:
@@ -145,14 +152,14 @@ def pruned_forward(model, embeds, is_image, plan, extra_ids=()):
     return kept_per_stage, logits
 
 
-def pruned_greedy(model, embeds, is_image, plan, n, eligible=None):
+def pruned_greedy(model, embeds, is_image, plan, n, eligible=None, image_of=None):
     """Greedy decoding over the first `eligible` ids (all if None)."""
     ids = []
-    kept, logits = pruned_forward(model, embeds, is_image, plan)
+    kept, logits = pruned_forward(model, embeds, is_image, plan, image_of=image_of)
     first_logits = logits
     for _ in range(n):
         ids.append(int(logits[:eligible].argmax()))
-        _, logits = pruned_forward(model, embeds, is_image, plan, ids)
+        _, logits = pruned_forward(model, embeds, is_image, plan, ids, image_of=image_of)
     return kept, first_logits, torch.tensor(ids)
 
 
