@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
 sys.path.insert(0, os.path.join(HERE, "..", "llava"))
 from make_model_fixtures import pruned_greedy  # noqa: E402
-from make_llava_fixtures import hub_layout, make_tokenizer, original_layout, randomize, save  # noqa: E402
+from make_llava_fixtures import hub_layout, make_tokenizer, original_layout, random_model, save  # noqa: E402
 
 torch.manual_seed(0)
 TILE, PATCH = 56, 14
@@ -75,13 +75,7 @@ def build(kind, tokenizer, images, exp):
     config = LlavaNextConfig(text_config=text, vision_config=vision, image_token_index=image_id, pad_token_id=pad_id,
                              image_grid_pinpoints=PINPOINTS, vision_feature_layer=-2,
                              vision_feature_select_strategy="default", projector_hidden_act="gelu")
-    for c in (config, config.text_config, config.vision_config):
-        c._attn_implementation = "eager"
-    model = LlavaNextForConditionalGeneration(config).eval()
-    randomize(model)
-    for p in model.parameters():
-        p.data = p.data.half().float()
-    state = {k: v.detach().clone() for k, v in model.state_dict().items() if "rotary_emb" not in k and "position_ids" not in k}
+    model, state = random_model(LlavaNextForConditionalGeneration, config)
     processor = LlavaNextProcessor(
         image_processor=LlavaNextImageProcessorPil(size={"shortest_edge": TILE}, crop_size={"height": TILE, "width": TILE},
                                                    image_grid_pinpoints=PINPOINTS),

@@ -101,6 +101,19 @@ def randomize(model):
             p.data.normal_(0, 0.15)
 
 
+def random_model(model_class, config):
+    """An eager-attention model of `config` with `randomize`d weights rounded to f16 values, and its state dict
+    without RoPE / position-id buffers."""
+    for c in (config, config.text_config, config.vision_config):
+        c._attn_implementation = "eager"
+    model = model_class(config).eval()
+    randomize(model)
+    for p in model.parameters():
+        p.data = p.data.half().float()
+    state = {k: v.detach().clone() for k, v in model.state_dict().items() if "rotary_emb" not in k and "position_ids" not in k}
+    return model, state
+
+
 def save(folder, state, config):
     os.makedirs(folder, exist_ok=True)
     save_file({k: v.half().contiguous() for k, v in state.items()}, os.path.join(folder, "model.safetensors"),
@@ -182,13 +195,7 @@ def main():
                          image_seq_length=(IMAGE_SIZE // PATCH) ** 2, vision_feature_layer=-2,
                          vision_feature_select_strategy="default", projector_hidden_act="gelu")
     config._attn_implementation = "eager"
-    config.text_config._attn_implementation = "eager"
-    config.vision_config._attn_implementation = "eager"
-    model = LlavaForConditionalGeneration(config).eval()
-    randomize(model)
-    for p in model.parameters():
-        p.data = p.data.half().float()
-    state = {k: v.detach().clone() for k, v in model.state_dict().items() if "rotary_emb" not in k and "position_ids" not in k}
+    model, state = random_model(LlavaForConditionalGeneration, config)
 
     processor = LlavaProcessor(image_processor=CLIPImageProcessorPil(size={"shortest_edge": IMAGE_SIZE},
                                                                      crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}),

@@ -43,7 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
 sys.path.insert(0, os.path.join(HERE, "..", "llava"))
 from make_model_fixtures import pruned_greedy  # noqa: E402
-from make_llava_fixtures import randomize, save  # noqa: E402
+from make_llava_fixtures import hub_layout, random_model, save  # noqa: E402
 
 TILE, PATCH, MAX_TILES = 56, 14, 6
 PINPOINTS = [[h * TILE, w * TILE] for h in range(1, MAX_TILES + 1) for w in range(1, MAX_TILES + 1)]  # [height, width]
@@ -70,19 +70,6 @@ def make_large():
     Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(os.path.join(HERE, "large.png"))
 
 
-def hub_names(state):
-    """transformers 5 in-memory keys → the llava-hf Hub layout of llava-onevision-qwen2-*-ov-hf."""
-    out = {}
-    for k, v in state.items():
-        k = k.replace("model.language_model.", "language_model.model.", 1)
-        k = k.replace("model.vision_tower.", "vision_tower.vision_model.", 1)
-        k = k.replace("model.multi_modal_projector.", "multi_modal_projector.", 1)
-        k = "image_newline" if k == "model.image_newline" else k
-        if k != "lm_head.weight":  # tied to the embeddings: the Hub file has no head
-            out[k] = v
-    return out
-
-
 @torch.no_grad()
 def build(kind, tokenizer, exp, cases):
     torch.manual_seed({"onevision": 0, "layers": 1}[kind])
@@ -100,12 +87,7 @@ def build(kind, tokenizer, exp, cases):
                                   vision_feature_layer=-1 if tied else [1, -1], vision_feature_select_strategy="full",
                                   image_grid_pinpoints=PINPOINTS, vision_aspect_ratio="anyres_max_9", projector_hidden_act="gelu",
                                   tie_word_embeddings=tied)
-    for c in (config, config.text_config, config.vision_config):
-        c._attn_implementation = "eager"
-    model = LlavaOnevisionForConditionalGeneration(config).eval()
-    randomize(model)
-    for p in model.parameters():
-        p.data = p.data.half().float()
+    model, state = random_model(LlavaOnevisionForConditionalGeneration, config)
     assert (model.lm_head.weight is model.model.language_model.embed_tokens.weight) == tied
     image_processor = LlavaOnevisionImageProcessorPil(size={"height": TILE, "width": TILE}, image_grid_pinpoints=PINPOINTS,
                                                       image_mean=[0.5] * 3, image_std=[0.5] * 3)
@@ -116,8 +98,9 @@ def build(kind, tokenizer, exp, cases):
     processor.vision_aspect_ratio, processor.vision_feature_select_strategy = "anyres_max_9", "full"
     folder = os.path.join(HERE, f"tiny-{kind}" if tied else "tiny-onevision-layers")
     if tied:
-        state = {k: v.detach().clone() for k, v in model.state_dict().items() if "rotary_emb" not in k and "position_ids" not in k}
-        save(folder, hub_names(state), config.to_dict())
+        hub = hub_layout(state)
+        del hub["language_model.lm_head.weight"]  # tied to the embeddings: the Hub file has no head
+        save(folder, hub, config.to_dict())
     else:
         copy.deepcopy(model).half().save_pretrained(folder)
     image_processor.save_pretrained(folder)
