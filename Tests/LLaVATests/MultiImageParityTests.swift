@@ -19,7 +19,7 @@ import WeightIO
     @Test func twoImagesMatchTransformers() throws {
         let model = try LLaVAModel(folder: Self.folder + "/tiny-llava-hf")
         let pipeline = LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: model.checkpoint.folder), encoder: try model.imageEncoder())
-        let expected = try SafeTensorsFile(path: Self.folder + "/multi-image.safetensors")
+        let expected = try SafeTensorsFile(path: Self.folder + "/multi-image/expected.safetensors")
         let images = try ["sample.png", "sample.jpg"].map { try ImageDecoder(alpha: .compositeOnWhite).decode(contentsOf: Self.folder + "/" + $0) }
         let text = try PromptTemplate.llavaHF.render("Compare the two pictures.", images: 2)
         let (prompt, state) = try pipeline.prompt(text: text, images: images)

@@ -6,7 +6,8 @@ Run by hand in the fixtures venv, after make_llava_fixtures.py (it reads the che
 
 Loads tiny-llava-hf-v5/ (the same numbers as tiny-llava-hf/, in the layout transformers 5 loads natively)
 and asks LlavaProcessor + LlavaForConditionalGeneration about sample.png and sample.jpg in one prompt
-(one <image> per picture, as transformers allows). Writes multi-image.safetensors next to this script:
+(one <image> per picture, as transformers allows). Writes multi-image/expected.safetensors (a folder of its own, so
+that the llava folder is never read as one checkpoint):
   input_ids          the processor's ids (each <image> expanded to 64)
   logits, greedy     last-position logits of the plain model, 8 greedy tokens
   pdrop_* / fastv_*  PyramidDrop ([2, 4, 6], λ 0.5) and FastV (K 2, R 0.5) through the port of the official
@@ -83,7 +84,8 @@ def main():
                 exp[f"{label}_kept_{s}"] = k
             exp[f"{label}_logits"] = logits
             exp[f"{label}_greedy"] = greedy
-    save_file({k: v.detach().clone().contiguous() for k, v in exp.items()}, os.path.join(HERE, "multi-image.safetensors"),
+    os.makedirs(os.path.join(HERE, "multi-image"), exist_ok=True)
+    save_file({k: v.detach().clone().contiguous() for k, v in exp.items()}, os.path.join(HERE, "multi-image", "expected.safetensors"),
               metadata={"format": "pt"})
     print({k: tuple(v.shape) for k, v in exp.items()})
 
