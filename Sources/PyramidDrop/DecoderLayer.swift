@@ -4,7 +4,7 @@ import Tensors
 /// an extension in your module) and `PyramidWrapper` can drive it — no retraining, no knowledge
 /// of the model around it. Two requirements are enough; `forward(_:cache:observing:)` has a
 /// default that a layer may replace to hand out what it computes anyway.
-public protocol DecoderLayer {
+public protocol DecoderLayer: Sendable {
     /// Runs the layer over every token of `state` (causal attention over the tokens already in
     /// `cache` plus these), replacing `state.hidden` with the layer's output and appending the
     /// tokens' keys and values to `cache`. Uses `state.positions` for RoPE.

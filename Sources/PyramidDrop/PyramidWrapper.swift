@@ -7,7 +7,7 @@ import Tensors
 /// plus the kept image tokens, and the layers after it — and their KV caches — only ever see the
 /// kept tokens. Drops happen only in the prefill; decode steps never re-rank. With no hooks, or
 /// hooks that keep every token, the wrapper computes exactly what the plain layer stack computes.
-public struct PyramidWrapper {
+public struct PyramidWrapper: Sendable {
     /// The model's decoder layers, in order.
     public let layers: [any DecoderLayer]
     /// Which tokens to keep, and where.
@@ -50,7 +50,10 @@ public struct PyramidWrapper {
     /// Runs the prompt through every layer, running the policy's hooks. Returns the final state
     /// (the last row is the last prompt token) and the trace. `caches` must be empty. Throws what
     /// the policy throws at a hook.
-    public func prefill(_ input: TokenState, caches: inout SequenceCaches) throws -> (state: TokenState, trace: DropTrace) {
+    /// `betweenLayers` runs after each layer (a server yields there or stops a cancelled request by
+    /// throwing).
+    public func prefill(_ input: TokenState, caches: inout SequenceCaches,
+                        betweenLayers: () throws -> Void = {}) throws -> (state: TokenState, trace: DropTrace) {
         precondition(caches.layers.count == layers.count && caches.layers.allSatisfy { $0.count == 0 },
                      "prefill needs empty caches for \(layers.count) layers")
         let imageTokens = input.imageCount, imageTokensByImage = input.imageCountsByImage
@@ -88,6 +91,7 @@ public struct PyramidWrapper {
             } else {
                 layer.forward(&state, cache: &caches.layers[index])
             }
+            try betweenLayers()
         }
         caches.nextOriginalPosition = (input.positions.max() ?? -1) + 1
         caches.nextTokenIndex = input.count

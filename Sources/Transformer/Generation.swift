@@ -36,14 +36,14 @@ public struct GenerationResult: Sendable {
 
 /// The decode loop of any `LanguageModel`: prefill through a `PyramidWrapper` (which runs the
 /// token policy), then one token per step with the per-layer KV stores.
-public struct Generator {
+public struct Generator: Sendable {
     public let model: any LanguageModel
     public let wrapper: PyramidWrapper
     /// Makes each layer's KV store (f32 by default; `BF16KVStore` halves KV memory).
-    public let makeStore: () -> any KVStore
+    public let makeStore: @Sendable () -> any KVStore
 
     /// A generator for `model` driven by `wrapper` (built over the model's layers).
-    public init(model: any LanguageModel, wrapper: PyramidWrapper, makeStore: @escaping () -> any KVStore = { F32KVStore() }) {
+    public init(model: any LanguageModel, wrapper: PyramidWrapper, makeStore: @escaping @Sendable () -> any KVStore = { F32KVStore() }) {
         self.model = model
         self.wrapper = wrapper
         self.makeStore = makeStore
@@ -51,7 +51,7 @@ public struct Generator {
 
     /// A generator for `model` with `policy`; throws if the policy does not fit the model.
     public init(model: any LanguageModel, policy: any TokenPolicy = KeepAllPolicy(),
-                makeStore: @escaping () -> any KVStore = { F32KVStore() }) throws {
+                makeStore: @escaping @Sendable () -> any KVStore = { F32KVStore() }) throws {
         self.init(model: model, wrapper: try PyramidWrapper(model: model, policy: policy), makeStore: makeStore)
     }
 
@@ -59,23 +59,10 @@ public struct Generator {
     /// `onToken` sees each new id; returning `false` stops early.
     public func generate(prompt: TokenState, options: GenerationOptions,
                          onToken: (Int) -> Bool = { _ in true }) throws -> GenerationResult {
-        var sampler = options.sampler
-        var caches = wrapper.makeCaches(makeStore)
-        let start = Date()
-        let (state, trace) = try wrapper.prefill(prompt, caches: &caches)
-        var logits = model.logits(state.hidden.gatherRows([state.count - 1])).floats
-        let prefillLogits = logits
-        let prefillSeconds = Date().timeIntervalSince(start)
-        var tokens: [Int] = []
-        let decodeStart = Date()
-        while tokens.count < options.maxNewTokens {
-            let next = sampler.sample(logits, limit: options.eligibleVocabulary)
-            tokens.append(next)
-            guard onToken(next), !options.stopTokenIDs.contains(next), tokens.count < options.maxNewTokens else { break }
-            let hidden = wrapper.decode(try model.embed([next]), caches: &caches)
-            logits = model.logits(hidden).floats
+        var session = try GenerationSession(generator: self, prompt: prompt, options: options)
+        while let next = try session.step() {
+            if !onToken(next) { session.finish() }
         }
-        return GenerationResult(prefillLogits: prefillLogits, tokens: tokens, trace: trace, prefillSeconds: prefillSeconds,
-                                decodeSeconds: Date().timeIntervalSince(decodeStart))
+        return session.result
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import PyramidDrop
+import Tensors
+
+/// One sequence being generated, a token per `step()`: the prefill (and the token policy) runs at
+/// creation, then each step runs the previous token through the decoder and samples the next.
+/// Sessions read the model and own their caches and sampler, so a server can interleave the
+/// steps of several requests (round-robin decode) and drop one at any step (`finish()`).
+public struct GenerationSession: Sendable {
+    public let generator: Generator
+    public let options: GenerationOptions
+    /// Logits at the last prompt position, `[vocab]`.
+    public let prefillLogits: [Float]
+    /// Which image tokens survived where.
+    public let trace: DropTrace
+    public let prefillSeconds: Double
+    /// Generated ids so far (ending with the stop token if one was produced).
+    public private(set) var tokens: [Int] = []
+    /// Seconds spent in `step()`.
+    public private(set) var decodeSeconds: Double = 0
+    /// True once a stop token or the token limit was reached, or `finish()` was called.
+    public private(set) var isFinished: Bool
+
+    private var sampler: Sampler
+    private var caches: SequenceCaches
+    private var logits: [Float]
+
+    /// Prefills `prompt`. `betweenLayers` runs after each prefill layer (a server yields or checks
+    /// for a cancelled request there; what it throws aborts the prefill).
+    public init(generator: Generator, prompt: TokenState, options: GenerationOptions,
+                betweenLayers: () throws -> Void = {}) throws {
+        self.generator = generator
+        self.options = options
+        sampler = options.sampler
+        caches = generator.wrapper.makeCaches(generator.makeStore)
+        let start = Date()
+        let (state, trace) = try generator.wrapper.prefill(prompt, caches: &caches, betweenLayers: betweenLayers)
+        logits = generator.model.logits(state.hidden.gatherRows([state.count - 1])).floats
+        prefillLogits = logits
+        self.trace = trace
+        prefillSeconds = Date().timeIntervalSince(start)
+        isFinished = options.maxNewTokens <= 0
+    }
+
+    /// The next token, or nil once finished. The previous token goes through the decoder first,
+    /// so a session finished after a token never computes past it.
+    public mutating func step() throws -> Int? {
+        guard !isFinished else { return nil }
+        let start = Date()
+        defer { decodeSeconds += Date().timeIntervalSince(start) }
+        if let last = tokens.last {
+            let hidden = generator.wrapper.decode(try generator.model.embed([last]), caches: &caches)
+            logits = generator.model.logits(hidden).floats
+        }
+        let next = sampler.sample(logits, limit: options.eligibleVocabulary)
+        tokens.append(next)
+        if options.stopTokenIDs.contains(next) || tokens.count >= options.maxNewTokens { isFinished = true }
+        return next
+    }
+
+    /// Stops the generation: `step()` returns nil from now on.
+    public mutating func finish() { isFinished = true }
+
+    /// What was generated, as `Generator.generate` returns it.
+    public var result: GenerationResult {
+        GenerationResult(prefillLogits: prefillLogits, tokens: tokens, trace: trace, prefillSeconds: prefillSeconds,
+                         decodeSeconds: decodeSeconds)
+    }
+}
