@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "WeightIOTests", dependencies: ["Tensors", "WeightIO", "TestSupport"]),
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport", "WeightIO"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVAConversion", "LLaVANeXT", "Imaging", "Tokenizer", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Tensors", "WeightIO", "Imaging"]),

@@ -1,0 +1,187 @@
+import Foundation
+
+/// What a queued request yields: its tokens as they come, then the whole result.
+public enum GenerationEvent: Sendable {
+    case token(Int)
+    case finished(GenerationResult)
+}
+
+/// Why a request was not queued.
+public enum GenerationQueueError: Error, Equatable, CustomStringConvertible {
+    /// `parallel` requests run and `maxQueue` wait already.
+    case full(running: Int, waiting: Int)
+    /// The queue is draining for shutdown.
+    case closed
+
+    public var description: String {
+        switch self {
+        case let .full(running, waiting): return "the server is busy: \(running) requests running and \(waiting) waiting"
+        case .closed: return "the server is shutting down"
+        }
+    }
+}
+
+/// Runs generation requests over one shared, read-only model on one worker thread (the kernels
+/// use every core themselves): up to `parallel` requests at once, one decode step each in turn,
+/// so every running stream advances; a new request's prefill runs their decode steps between its
+/// layers, so a long prompt never freezes the others. At most `maxQueue` more wait; beyond that
+/// `submit` throws `.full`. A consumer that stops iterating its stream (a client that went away)
+/// frees its slot at the next step or layer.
+public final class GenerationQueue: @unchecked Sendable {
+    /// Builds a request's session (vision tower, policy, prefill) on the worker; it must call
+    /// `betweenLayers` after each prefill layer (pass it to `GenerationSession.init`).
+    public typealias Prepare = @Sendable (_ betweenLayers: () throws -> Void) throws -> GenerationSession
+
+    public let parallel: Int
+    public let maxQueue: Int
+
+    private final class Request: @unchecked Sendable {
+        let prepare: Prepare
+        let continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation
+        var session: GenerationSession?
+        var cancelled = false   // guarded by the queue's lock
+
+        init(prepare: @escaping Prepare, continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation) {
+            self.prepare = prepare
+            self.continuation = continuation
+        }
+    }
+
+    private let condition = NSCondition()
+    private var waiting: [Request] = []
+    private var running: [Request] = []
+    private var closed = false
+
+    /// A queue running up to `parallel` requests (≥ 1) with up to `maxQueue` (≥ 0) waiting.
+    public init(parallel: Int, maxQueue: Int) {
+        precondition(parallel >= 1 && maxQueue >= 0, "GenerationQueue: parallel \(parallel) must be ≥ 1, maxQueue \(maxQueue) ≥ 0")
+        self.parallel = parallel
+        self.maxQueue = maxQueue
+        let thread = Thread { self.work() }   // the worker holds the queue until `close()` has drained it
+        thread.name = "pdrop-generation"
+        thread.start()
+    }
+
+    /// Requests running and waiting now.
+    public var load: (running: Int, waiting: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (running.count, waiting.count)
+    }
+
+    /// Queues a request; its events arrive on the returned stream, which ends after `.finished`
+    /// or with the error the preparation or a step threw. Throws `.full` when `parallel + maxQueue`
+    /// requests are already in, `.closed` after `close()`.
+    public func submit(_ prepare: @escaping Prepare) throws -> AsyncThrowingStream<GenerationEvent, Error> {
+        var continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation!
+        let stream = AsyncThrowingStream<GenerationEvent, Error> { continuation = $0 }
+        let request = Request(prepare: prepare, continuation: continuation)
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { throw GenerationQueueError.closed }
+        guard running.count + waiting.count < parallel + maxQueue else {
+            throw GenerationQueueError.full(running: running.count, waiting: waiting.count)
+        }
+        waiting.append(request)
+        continuation.onTermination = { [weak self, weak request] termination in
+            guard case .cancelled = termination, let self, let request else { return }
+            self.condition.lock()
+            request.cancelled = true
+            self.condition.broadcast()
+            self.condition.unlock()
+        }
+        condition.signal()
+        return stream
+    }
+
+    /// Refuses new requests and waits until the running and waiting ones have finished, or until
+    /// `deadline`; returns whether everything finished. The worker thread ends once they have.
+    @discardableResult
+    public func close(deadline: Date = .distantFuture) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        closed = true
+        condition.broadcast()
+        while !(running.isEmpty && waiting.isEmpty) {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    private struct Cancelled: Error {}
+
+    private func work() {
+        while true {
+            condition.lock()
+            running.removeAll { $0.cancelled }
+            waiting.removeAll { $0.cancelled }
+            while running.isEmpty && waiting.isEmpty {
+                condition.broadcast()          // wakes close()
+                if closed {
+                    condition.unlock()
+                    return
+                }
+                condition.wait()
+                running.removeAll { $0.cancelled }
+                waiting.removeAll { $0.cancelled }
+            }
+            let admit = running.count < parallel && !waiting.isEmpty ? waiting.removeFirst() : nil
+            condition.unlock()
+            if let admit { self.admit(admit) }
+            stepRunning(except: admit)
+        }
+    }
+
+    /// Prepares `request`; the others' decode steps run between its prefill layers.
+    private func admit(_ request: Request) {
+        do {
+            let session = try request.prepare { [self] in
+                if isCancelled(request) { throw Cancelled() }
+                stepRunning(except: request)
+            }
+            request.session = session
+            condition.lock()
+            running.append(request)
+            condition.unlock()
+        } catch {
+            if !(error is Cancelled) { request.continuation.finish(throwing: error) }
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func isCancelled(_ request: Request) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return request.cancelled
+    }
+
+    /// One decode step of every running request (but `skip`), retiring the finished ones.
+    private func stepRunning(except skip: Request?) {
+        condition.lock()
+        let batch = running.filter { $0 !== skip && !$0.cancelled }
+        condition.unlock()
+        var done: [Request] = []
+        for request in batch {
+            do {
+                if let token = try request.session?.step() {
+                    request.continuation.yield(.token(token))
+                }
+                if let session = request.session, session.isFinished {
+                    request.continuation.yield(.finished(session.result))
+                    request.continuation.finish()
+                    done.append(request)
+                }
+            } catch {
+                request.continuation.finish(throwing: error)
+                done.append(request)
+            }
+        }
+        guard !done.isEmpty else { return }
+        condition.lock()
+        running.removeAll { r in done.contains { $0 === r } }
+        condition.broadcast()
+        condition.unlock()
+    }
+}
