@@ -39,8 +39,9 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         }
         messages = try messageFields.map { (field) throws(APIError) in try ChatMessage(field) }
         guard messages.last?.role != .assistant else {
-            throw .invalidRequest("the last message must not be the assistant's (continuing an answer is not supported)",
-                                  param: "messages[\(messages.count - 1)].role", code: "unsupported_value")
+            let param = "messages[\(messages.count - 1)].role"
+            throw .invalidRequest("'\(param)': the last message must not be the assistant's (continuing an answer is not supported)",
+                                  param: param, code: "unsupported_value")
         }
 
         let maxTokens = try Self.positive(root.member("max_tokens"))
@@ -122,4 +123,10 @@ public struct ImageReference: Sendable, Equatable {
     public var url: String
     public var detail: String?
     public var param: String
+
+    public init(url: String, detail: String? = nil, param: String) {
+        self.url = url
+        self.detail = detail
+        self.param = param
+    }
 }
