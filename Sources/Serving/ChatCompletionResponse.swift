@@ -1,13 +1,5 @@
 import WeightIO
 
-/// Why generation ended.
-public enum FinishReason: String, Sendable {
-    /// An end-of-sequence token or a stop string.
-    case stop
-    /// The token limit.
-    case length
-}
-
 /// A non-streamed answer (`object: chat.completion`).
 public struct ChatCompletionResponse: Sendable, Equatable {
     /// `chatcmpl-…`, shared with the chunks of a streamed answer.

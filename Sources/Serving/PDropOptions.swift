@@ -56,7 +56,9 @@ public struct PDropOptions: Sendable, Equatable {
     public func request(over base: PolicyRequest) -> PolicyRequest {
         var request = base
         if let policy {
-            request = PolicyRequest(policy, budget: budget ?? base.budget)
+            // The server's budget belonged to its own policy; a policy named here takes only
+            // this request's budget (else its default).
+            request = PolicyRequest(policy, budget: budget)
             request.pdropLayers = base.pdropLayers
             request.pdropRatio = base.pdropRatio
             request.fastVK = base.fastVK

@@ -1,6 +1,18 @@
 import PyramidDrop
 import WeightIO
 
+/// The image tokens alive after one stage of a token policy.
+public struct KeptStage: Sendable, Equatable {
+    /// The stage's first layer (0 for a pre-decoder selection).
+    public var layer: Int
+    public var tokens: Int
+
+    public init(layer: Int, tokens: Int) {
+        self.layer = layer
+        self.tokens = tokens
+    }
+}
+
 /// The `usage` object of a response: OpenAI's token counts and a `pdrop` object with what the
 /// token policy kept.
 public struct Usage: Sendable, Equatable {
@@ -9,12 +21,12 @@ public struct Usage: Sendable, Equatable {
     public var completionTokens: Int
     /// Image tokens that entered the prompt (before pruning).
     public var imageTokens: Int
-    /// Image tokens alive after each stage: the stage's first layer and its count.
-    public var keptPerStage: [(layer: Int, tokens: Int)]
+    /// Image tokens alive after each stage.
+    public var keptPerStage: [KeptStage]
     /// Whether the image features came from the cache (no vision-tower pass).
     public var imageCacheHit: Bool
 
-    public init(promptTokens: Int, completionTokens: Int, imageTokens: Int = 0, keptPerStage: [(layer: Int, tokens: Int)] = [],
+    public init(promptTokens: Int, completionTokens: Int, imageTokens: Int = 0, keptPerStage: [KeptStage] = [],
                 imageCacheHit: Bool = false) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
@@ -26,13 +38,7 @@ public struct Usage: Sendable, Equatable {
     /// The usage of a generation whose prefill left `trace`.
     public init(promptTokens: Int, completionTokens: Int, trace: DropTrace, imageCacheHit: Bool) {
         self.init(promptTokens: promptTokens, completionTokens: completionTokens, imageTokens: trace.imageTokens,
-                  keptPerStage: trace.stages.map { ($0.layer, $0.count) }, imageCacheHit: imageCacheHit)
-    }
-
-    public static func == (a: Usage, b: Usage) -> Bool {
-        a.promptTokens == b.promptTokens && a.completionTokens == b.completionTokens && a.imageTokens == b.imageTokens
-            && a.keptPerStage.map(\.layer) == b.keptPerStage.map(\.layer) && a.keptPerStage.map(\.tokens) == b.keptPerStage.map(\.tokens)
-            && a.imageCacheHit == b.imageCacheHit
+                  keptPerStage: trace.stages.map { KeptStage(layer: $0.layer, tokens: $0.count) }, imageCacheHit: imageCacheHit)
     }
 
     public var json: JSON {

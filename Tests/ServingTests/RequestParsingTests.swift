@@ -129,5 +129,8 @@ import Testing
         #expect(PDropOptions().request(over: base) == base)
         let fastv = try parse(ServingFixtures.body(#""pdrop": {"policy": "fastv", "fastv_k": 3, "fastv_ratio": 0.75}"#)).pdrop!
         #expect(fastv.request(over: base).spelling == "fastv" && fastv.request(over: base).fastVK == 3)
+        // The server's visionzip budget does not follow a request to a policy without one.
+        #expect(fastv.request(over: base).budget == nil)
+        _ = try fastv.makePolicy(over: base, layerCount: 8)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 import WeightIO
 
 @Suite struct ResponseTests {
-    private let usage = Usage(promptTokens: 600, completionTokens: 5, imageTokens: 576, keptPerStage: [(8, 288), (16, 144)], imageCacheHit: true)
+    private let usage = Usage(promptTokens: 600, completionTokens: 5, imageTokens: 576, keptPerStage: [KeptStage(layer: 8, tokens: 288), KeptStage(layer: 16, tokens: 144)], imageCacheHit: true)
 
     @Test func completionShape() throws {
         let json = ChatCompletionResponse(id: "chatcmpl-1", created: 1_700_000_000, model: "llava", content: "A cat.",
