@@ -5,9 +5,12 @@ import WeightIO
 /// `stream_options.include_usage` a `usage(_:)` chunk with no choices (every other chunk then
 /// carries `"usage": null`, as OpenAI's do).
 public struct ChatCompletionChunks: Sendable {
+    /// `chatcmpl-…`, the same in every chunk.
     public var id: String
+    /// Unix seconds.
     public var created: Int
     public var model: String
+    /// `stream_options.include_usage`.
     public var includeUsage: Bool
 
     public init(id: String, created: Int, model: String, includeUsage: Bool) {

@@ -5,16 +5,20 @@ import WeightIO
 /// values the server cannot honour (`n` > 1, `tools`, `logprobs`, …) and wrong types are
 /// `APIError`s (400) naming the parameter.
 public struct ChatCompletionRequest: Sendable, Equatable {
+    /// The model asked for (the server decides whether it must match its own).
     public var model: String?
+    /// The conversation, at least one message, not ending with the assistant's.
     public var messages: [ChatMessage]
     /// `max_completion_tokens`, else `max_tokens`; nil means the server's limit.
     public var maxTokens: Int?
     /// nil means the server's default (OpenAI's is 1 for both).
     public var temperature: Double?
     public var topP: Double?
+    /// The sampler's seed; nil leaves it to the server.
     public var seed: Int?
     /// Up to 4 stop strings (empty ones dropped).
     public var stop: [String]
+    /// Answer as server-sent events.
     public var stream: Bool
     /// `stream_options.include_usage`: a last chunk with the usage and no choices.
     public var includeUsage: Bool
@@ -120,8 +124,11 @@ public struct ChatCompletionRequest: Sendable, Equatable {
 
 /// An image of a request: its URL and where it sits (`messages[0].content[1].image_url.url`).
 public struct ImageReference: Sendable, Equatable {
+    /// A `data:` URL, a `file://` URL or a path.
     public var url: String
+    /// OpenAI's `detail` (`auto`, `low`, `high`); LLaVA's preprocessing does not depend on it.
     public var detail: String?
+    /// The URL's parameter path, named by errors about the image.
     public var param: String
 
     public init(url: String, detail: String? = nil, param: String) {

@@ -10,7 +10,9 @@ public struct ChatMessage: Sendable, Equatable {
         case image(url: String, detail: String?, param: String)
     }
 
+    /// `system` (also for OpenAI's `developer`), `user` or `assistant`.
     public var role: ChatTurn.Role
+    /// The content: a string content is one text part.
     public var parts: [Part]
 
     public init(role: ChatTurn.Role, parts: [Part]) {

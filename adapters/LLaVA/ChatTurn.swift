@@ -12,7 +12,9 @@ public struct ChatTurn: Sendable, Equatable {
         case image
     }
 
+    /// Who speaks.
     public var role: Role
+    /// Text and images in the order the message gave them (templates put the images first).
     public var parts: [Part]
 
     public init(role: Role, parts: [Part]) {
