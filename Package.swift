@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LLaVAConversion", targets: ["LLaVAConversion"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Serving", targets: ["Serving"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -49,6 +50,9 @@ let package = Package(
         .target(name: "LLaVAConversion", dependencies: ["Tensors", "WeightIO", "Transformer", "Tokenizer", "LLaVA"],
                 path: "adapters/LLaVAConversion"),
 
+        // The server's protocol layer: OpenAI chat-completions requests, errors, images, responses.
+        .target(name: "Serving", dependencies: ["WeightIO", "Imaging", "PyramidDrop", "Transformer", "LLaVA"]),
+
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
             "CBLAS", "CStreamRead", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT", "LLaVAConversion",
@@ -74,5 +78,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Tensors", "WeightIO", "Imaging"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "LLaVA", "PyramidDrop", "WeightIO"]),
     ]
 )

@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 extension ImageDecoder {
-    /// The whole file, or `.unreadable` with the system's reason.
-    static func readFile(_ path: String) throws(ImagingError) -> [UInt8] {
+    /// The whole file (a regular file only), or `.unreadable` with the system's reason.
+    public static func readFile(_ path: String) throws(ImagingError) -> [UInt8] {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw .unreadable(file: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }

@@ -10,6 +10,7 @@ public enum LLaVAError: Error, CustomStringConvertible, Equatable {
     case featureWidth(expected: Int, found: Int)
     case unknownTemplate(String)
     case towerLacks(tower: String, what: String)
+    case unsupportedConversation(template: String)
 
     public var description: String {
         switch self {
@@ -26,6 +27,8 @@ public enum LLaVAError: Error, CustomStringConvertible, Equatable {
         case let .unknownTemplate(name):
             return "unknown template '\(name)' (expected auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct, qwen2 or raw)"
         case let .towerLacks(tower, what): return "the \(tower) vision tower has no \(what)"
+        case let .unsupportedConversation(template):
+            return "the \(template) template renders one user message only (no system message, no earlier turns); use llava-hf or qwen2"
         }
     }
 }
