@@ -11,19 +11,13 @@ import WeightIO
 /// refuses, and a consumer that goes away frees its slot.
 @Suite struct GenerationQueueTests {
     static func requests(_ name: String) throws -> (plain: GenerationQueue.Prepare, pdrop: GenerationQueue.Prepare, expected: SafeTensorsFile) {
-        let model = try ModelFixtures.languageModel(name)
-        let expected = try ModelFixtures.expected(name)
-        let prompt = try expected.tensor("greedy_prompt").integers
-        let plain = TokenState(hidden: try model.embed(prompt), isImage: Array(repeating: false, count: prompt.count))
-        let range = try expected.tensor("image_range").integers
-        let embeds = try expected.tensor("inputs_embeds").toFloat32()
-        let dropped = TokenState(hidden: embeds, isImage: (0..<embeds.shape[0]).map { $0 >= range[0] && $0 < range[1] })
-        let pdrop = try Generator(model: model, policy: PyramidDropPolicy(boundaries: [1, 2, 3], lambda: 0.5))
+        let prompts = try ReferencePrompts(name)
+        let (model, plain, dropped, pdrop) = (prompts.model, prompts.plain, prompts.dropped, try prompts.pyramidDrop())
         return ({ try GenerationSession(generator: Generator(model: model), prompt: plain,
                                         options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: []), betweenLayers: $0) },
                 { try GenerationSession(generator: pdrop, prompt: dropped, options: GenerationOptions(maxNewTokens: 8, stopTokenIDs: []),
                                         betweenLayers: $0) },
-                expected)
+                prompts.expected)
     }
 
     static func collect(_ stream: AsyncThrowingStream<GenerationEvent, Error>) async throws -> [Int] {

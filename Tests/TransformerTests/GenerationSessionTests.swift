@@ -12,17 +12,11 @@ import Transformer
     /// transformers' greedy ids, 8 equal to the port's PyramidDrop greedy ids.
     @Test(arguments: ["llama", "qwen2"])
     func interleavedSessionsMatchTheirReferences(name: String) throws {
-        let model = try ModelFixtures.languageModel(name)
-        let expected = try ModelFixtures.expected(name)
-        let prompt = try expected.tensor("greedy_prompt").integers
-        let plain = TokenState(hidden: try model.embed(prompt), isImage: Array(repeating: false, count: prompt.count))
-        let range = try expected.tensor("image_range").integers
-        let embeds = try expected.tensor("inputs_embeds").toFloat32()
-        let dropped = TokenState(hidden: embeds, isImage: (0..<embeds.shape[0]).map { $0 >= range[0] && $0 < range[1] })
+        let prompts = try ReferencePrompts(name)
+        let (model, expected) = (prompts.model, prompts.expected)
         var sessions = [
-            try GenerationSession(generator: Generator(model: model), prompt: plain, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: [])),
-            try GenerationSession(generator: Generator(model: model, policy: PyramidDropPolicy(boundaries: [1, 2, 3], lambda: 0.5)),
-                                  prompt: dropped, options: GenerationOptions(maxNewTokens: 8, stopTokenIDs: [])),
+            try GenerationSession(generator: Generator(model: model), prompt: prompts.plain, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: [])),
+            try GenerationSession(generator: prompts.pyramidDrop(), prompt: prompts.dropped, options: GenerationOptions(maxNewTokens: 8, stopTokenIDs: [])),
         ]
         while sessions.contains(where: { !$0.isFinished }) {
             for i in sessions.indices { _ = try sessions[i].step() }
