@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -51,12 +52,14 @@ let package = Package(
                 path: "adapters/LLaVAConversion"),
 
         // The server's protocol layer: OpenAI chat-completions requests, errors, images, responses.
-        .target(name: "Serving", dependencies: ["WeightIO", "Imaging", "PyramidDrop", "Transformer", "LLaVA"]),
+        .target(name: "Serving", dependencies: ["WeightIO", "Imaging", "PyramidDrop", "Transformer", "Tokenizer", "LLaVA"]),
 
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
             "CBLAS", "CStreamRead", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT", "LLaVAConversion",
+            "Serving",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         // Examples: small programs that read like documentation (run by .ci/run).

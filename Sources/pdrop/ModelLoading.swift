@@ -16,7 +16,7 @@ enum ModelLoading {
 
     /// How images are decoded for this checkpoint: llava-hf processors (transformers 5) composite
     /// transparency onto white; the original repository's `convert("RGB")` drops alpha.
-    static func imageDecoder(for model: LLaVAModel) -> ImageDecoder {
-        ImageDecoder(alpha: model.checkpoint.layout == .original ? .drop : .compositeOnWhite)
+    static func imageDecoder(for model: LLaVAModel, pixelLimit: Int = 100_000_000) -> ImageDecoder {
+        ImageDecoder(pixelLimit: pixelLimit, alpha: model.checkpoint.layout == .original ? .drop : .compositeOnWhite)
     }
 }

@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// `pdrop`: PyramidDrop inference toolkit for LLaVA-family models on the CPU.
 @main
-struct PDrop: ParsableCommand {
+struct PDrop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pdrop",
         abstract: "PyramidDrop inference for LLaVA-family vision-language models on the CPU.",
-        subcommands: [Run.self, Convert.self, Inspect.self, Tokenize.self, Bench.self]
+        subcommands: [Run.self, Serve.self, Convert.self, Inspect.self, Tokenize.self, Bench.self]
     )
 }
