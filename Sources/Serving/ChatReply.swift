@@ -10,7 +10,8 @@ public struct ChatReply: Sendable {
     private let stopTokens: Set<Int>
     private let imageCacheHit: Bool
     private var answer: AnswerText
-    private var result: GenerationResult?
+    /// The finished generation (nil until its `.finished` event, or when a stop string ended it first).
+    public private(set) var result: GenerationResult?
     /// True once the answer is complete (the generation finished or a stop string ended it).
     public private(set) var done = false
 
@@ -59,6 +60,9 @@ public struct ChatReply: Sendable {
         return stopTokens.contains(last) ? .stop : .length
     }
 
+    /// Prompt tokens before pruning.
+    public var promptTokens: Int { accepted.promptTokens() }
+
     /// Prompt tokens before pruning, completion tokens, image tokens kept per stage.
     public var usage: Usage {
         let completion = result?.tokens.count ?? 0
@@ -70,5 +74,13 @@ public struct ChatReply: Sendable {
     public var response: JSON {
         ChatCompletionResponse(id: accepted.id, created: accepted.created, model: chunks.model, content: answer.text,
                                finishReason: finishReason, usage: usage).json
+    }
+}
+
+extension ChatService {
+    /// Counts an answered request in `metrics`.
+    public func record(_ reply: ChatReply) {
+        metrics.record(status: 200)
+        if let result = reply.result { metrics.record(result, promptTokens: reply.promptTokens) }
     }
 }

@@ -40,6 +40,8 @@ public final class ChatService: Sendable {
     public let pipeline: LLaVAPipeline
     public let settings: Settings
     public let queue: GenerationQueue
+    /// What `GET /metrics` reports.
+    public let metrics = ServerMetrics()
     private let template: PromptTemplate
 
     public init(pipeline: LLaVAPipeline, settings: Settings, queue: GenerationQueue) {

@@ -14,6 +14,10 @@ struct ChatRoutes: Sendable {
     var router: Router<BasicRequestContext> {
         let router = Router()
         router.get("health") { _, _ in Self.json(.object(["status": .string("ok")])) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.text(load: service.queue.load))))
+        }
         router.get("v1/models") { _, _ in
             Self.json(.object(["object": .string("list"), "data": .array([.object([
                 "id": .string(service.settings.modelName), "object": .string("model"), "owned_by": .string("pdrop")])])]))
@@ -22,6 +26,7 @@ struct ChatRoutes: Sendable {
             do {
                 return try await complete(request, context: context)
             } catch let error as APIError {
+                service.metrics.record(status: error.status, errorType: error.type)
                 return Self.error(error)
             }
         }
@@ -55,7 +60,10 @@ struct ChatRoutes: Sendable {
                                 try await writer.write(ByteBuffer(string: ServerSentEvents.event(reply.chunks.role)))
                                 while let current = event {
                                     for text in reply.streamed(current) { try await writer.write(ByteBuffer(string: text)) }
-                                    if reply.done { break }
+                                    if reply.done {
+                                        service.record(reply)
+                                        break
+                                    }
                                     event = try await events.next()
                                 }
                                 try await writer.finish(nil)
@@ -67,6 +75,7 @@ struct ChatRoutes: Sendable {
             collected.absorb(current)
             event = collected.done ? nil : try await events.next()
         }
+        service.record(collected)
         return Self.json(collected.response)
     }
 

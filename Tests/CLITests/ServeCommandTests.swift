@@ -99,6 +99,13 @@ import WeightIO
         let text = chunks.compactMap { $0["choices"]?.arrayValue?.first?.value(at: ["delta", "content"])?.stringValue }.joined()
         #expect(text == content)
         #expect(chunks.last?.value(at: ["usage", "completion_tokens"])?.intValue == 6)
+
+        let (metricsStatus, metrics) = try server.call("GET", "/metrics")
+        #expect(metricsStatus == 200)
+        for line in ["pdrop_requests_total{status=\"200\"} 2", "pdrop_completion_tokens_total 12", "pdrop_image_tokens_total 128",
+                     "pdrop_image_tokens_kept_total 16", "pdrop_requests_running 0"] {
+            #expect(metrics.contains(line + "\n"), "\(line) in \(metrics)")
+        }
     }
 
     /// Bad requests get OpenAI error objects with the right status, and the server keeps serving.
@@ -120,6 +127,9 @@ import WeightIO
             if let param { #expect(error["param"]?.stringValue == param) }
         }
         #expect(try server.call("POST", "/v1/chat/completions", body: Self.chat(stream: false, content: "\"hi\""), headers: auth).0 == 200)
+        let metrics = try server.call("GET", "/metrics").1
+        #expect(metrics.contains("pdrop_errors_total{type=\"invalid_request_error\"} 4\n"), "\(metrics)")
+        #expect(metrics.contains("pdrop_requests_total{status=\"413\"} 1\n"), "\(metrics)")
         #expect(server.stop() == 0)
     }
 }
