@@ -50,6 +50,8 @@ public final class GenerationQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var waiting: [Request] = []
     private var running: [Request] = []
+    /// The request being prepared (counted as running: it holds a slot).
+    private var preparing: Request?
     private var closed = false
 
     /// A queue running up to `parallel` requests (≥ 1) with up to `maxQueue` (≥ 0) waiting.
@@ -66,7 +68,7 @@ public final class GenerationQueue: @unchecked Sendable {
     public var load: (running: Int, waiting: Int) {
         condition.lock()
         defer { condition.unlock() }
-        return (running.count, waiting.count)
+        return (running.count + (preparing == nil ? 0 : 1), waiting.count)
     }
 
     /// Queues a request; its events arrive on the returned stream, which ends after `.finished`
@@ -79,8 +81,9 @@ public final class GenerationQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { throw GenerationQueueError.closed }
-        guard running.count + waiting.count < parallel + maxQueue else {
-            throw GenerationQueueError.full(running: running.count, waiting: waiting.count)
+        let busy = running.count + (preparing == nil ? 0 : 1)
+        guard busy + waiting.count < parallel + maxQueue else {
+            throw GenerationQueueError.full(running: busy, waiting: waiting.count)
         }
         waiting.append(request)
         continuation.onTermination = { [weak self, weak request] termination in
@@ -102,7 +105,7 @@ public final class GenerationQueue: @unchecked Sendable {
         defer { condition.unlock() }
         closed = true
         condition.broadcast()
-        while !(running.isEmpty && waiting.isEmpty) {
+        while !(running.isEmpty && waiting.isEmpty && preparing == nil) {
             if !condition.wait(until: deadline) { return false }
         }
         return true
@@ -126,6 +129,7 @@ public final class GenerationQueue: @unchecked Sendable {
                 waiting.removeAll { $0.cancelled }
             }
             let admit = running.count < parallel && !waiting.isEmpty ? waiting.removeFirst() : nil
+            preparing = admit
             condition.unlock()
             if let admit { self.admit(admit) }
             stepRunning(except: admit)
@@ -142,10 +146,12 @@ public final class GenerationQueue: @unchecked Sendable {
             request.session = session
             condition.lock()
             running.append(request)
+            preparing = nil
             condition.unlock()
         } catch {
             if !(error is Cancelled) { request.continuation.finish(throwing: error) }
             condition.lock()
+            preparing = nil
             condition.broadcast()
             condition.unlock()
         }
