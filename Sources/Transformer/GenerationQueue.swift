@@ -116,32 +116,32 @@ public final class GenerationQueue: @unchecked Sendable {
     private func work() {
         while true {
             condition.lock()
-            running.removeAll { $0.cancelled }
-            waiting.removeAll { $0.cancelled }
-            while running.isEmpty && waiting.isEmpty {
+            while true {
+                running.removeAll { $0.cancelled }
+                waiting.removeAll { $0.cancelled }
+                guard running.isEmpty && waiting.isEmpty else { break }
                 condition.broadcast()          // wakes close()
                 if closed {
                     condition.unlock()
                     return
                 }
                 condition.wait()
-                running.removeAll { $0.cancelled }
-                waiting.removeAll { $0.cancelled }
             }
             let admit = running.count < parallel && !waiting.isEmpty ? waiting.removeFirst() : nil
             preparing = admit
             condition.unlock()
             if let admit { self.admit(admit) }
-            stepRunning(except: admit)
+            stepRunning()
         }
     }
 
-    /// Prepares `request`; the others' decode steps run between its prefill layers.
+    /// Prepares `request`; the running requests' decode steps run between its prefill layers (it
+    /// joins them only once prepared).
     private func admit(_ request: Request) {
         do {
             let session = try request.prepare { [self] in
                 if isCancelled(request) { throw Cancelled() }
-                stepRunning(except: request)
+                stepRunning()
             }
             request.session = session
             condition.lock()
@@ -163,10 +163,10 @@ public final class GenerationQueue: @unchecked Sendable {
         return request.cancelled
     }
 
-    /// One decode step of every running request (but `skip`), retiring the finished ones.
-    private func stepRunning(except skip: Request?) {
+    /// One decode step of every running request, retiring the finished ones.
+    private func stepRunning() {
         condition.lock()
-        let batch = running.filter { $0 !== skip && !$0.cancelled }
+        let batch = running.filter { !$0.cancelled }
         condition.unlock()
         var done: [Request] = []
         for request in batch {

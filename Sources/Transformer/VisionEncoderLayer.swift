@@ -81,14 +81,15 @@ public struct VisionEncoderLayer<Config: VisionEncoderConfig>: Sendable {
     static func run(_ layers: [Self], on x: inout Tensor, featureStates: [Int],
                     observingLast needs: VisionNeeds) -> (features: Tensor, classAttention: Tensor?, keys: Tensor?) {
         var observed: (classAttention: Tensor?, keys: Tensor?) = (nil, nil)
+        let lastOnly = featureStates == [layers.count]   // the common case: `x` itself, no copies
         var states: [Int: Tensor] = [:]
-        func keep(_ index: Int) { if featureStates.contains(index), featureStates != [layers.count] { states[index] = x } }
+        func keep(_ index: Int) { if !lastOnly, featureStates.contains(index) { states[index] = x } }
         keep(0)
         for (i, layer) in layers.enumerated() {
             if i == layers.count - 1 { observed = layer(&x, observing: needs) } else { layer(&x) }
             keep(i + 1)
         }
-        let features = featureStates == [layers.count] ? x : Tensor(concatenatingColumns: featureStates.map { states[$0]! })
+        let features = lastOnly ? x : Tensor(concatenatingColumns: featureStates.map { states[$0]! })
         return (features, observed.classAttention, observed.keys)
     }
 }

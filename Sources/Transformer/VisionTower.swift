@@ -4,8 +4,6 @@ import Tensors
 /// A vision tower as LLaVA-family adapters drive it: CLIP (LLaVA-1.5, NeXT) or SigLIP
 /// (LLaVA-OneVision). One normalised square input in, the feature layers' rows out.
 public protocol VisionTower: Sendable {
-    /// The tower's hyper-parameters.
-    var shape: any VisionEncoderConfig { get }
     /// Rows of `observe`'s hidden before the patches: 1 for CLIP's class token, 0 for SigLIP.
     var classTokens: Int { get }
     /// Columns of `observe`'s hidden: the hidden size times the number of feature layers.
@@ -19,14 +17,12 @@ public protocol VisionTower: Sendable {
 }
 
 extension CLIPVisionEncoder: VisionTower {
-    public var shape: any VisionEncoderConfig { config }
     public var classTokens: Int { 1 }
     public var featureWidth: Int { config.hiddenSize * featureStates.count }
     public var compute: ComputePath { patchEmbedding.compute }
 }
 
 extension SiglipVisionEncoder: VisionTower {
-    public var shape: any VisionEncoderConfig { config }
     public var classTokens: Int { 0 }
     public var featureWidth: Int { config.hiddenSize * featureStates.count }
     public var compute: ComputePath { patchEmbedding.compute }

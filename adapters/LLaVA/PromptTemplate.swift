@@ -26,16 +26,13 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
         self = template
     }
 
-    /// The prompt text for `question` about `images` images: the placeholders go first, one line
-    /// each, unless the question already holds `<image>`; with no image the turn is the question.
+    /// The prompt text for `question` about `images` images: the placeholders go first (one line
+    /// each; `qwen2`: side by side, then a newline, as its chat template), unless the question
+    /// already holds `<image>`; with no image the turn is the question.
     public func render(_ question: String, images: Int = 1) throws -> String {
-        if self == .qwen2 {
-            let turn = question.contains(Self.imagePlaceholder) ? question
-                : String(repeating: Self.imagePlaceholder, count: images) + "\n" + question
-            return "<|im_start|>user \(turn)<|im_end|><|im_start|>assistant\n"
-        }
-        let turn = question.contains(Self.imagePlaceholder) ? question
-            : String(repeating: Self.imagePlaceholder + "\n", count: images) + question
+        let placeholders = self == .qwen2 ? String(repeating: Self.imagePlaceholder, count: images) + "\n"
+            : String(repeating: Self.imagePlaceholder + "\n", count: images)
+        let turn = question.contains(Self.imagePlaceholder) ? question : placeholders + question
         switch self {
         case .llavaHF:
             return "USER: \(turn) ASSISTANT:"
@@ -48,7 +45,7 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
         case .mistralInstruct:
             return "[INST] \(turn) [/INST]"
         case .qwen2:
-            preconditionFailure("rendered above")
+            return "<|im_start|>user \(turn)<|im_end|><|im_start|>assistant\n"
         case .raw:
             guard images == 0 || question.contains(Self.imagePlaceholder) else { throw LLaVAError.noImageSlot(prompt: question) }
             return question

@@ -22,9 +22,4 @@ public enum VisionTowerConfig: Sendable, Equatable {
     public var gridSize: Int { shape.gridSize }
     /// Patches of one tower input.
     public var patchCount: Int { shape.patchCount }
-    /// Rows before the patches in the tower's output: CLIP's class token, none for SigLIP.
-    public var classTokens: Int {
-        if case .clip = self { return 1 }
-        return 0
-    }
 }
