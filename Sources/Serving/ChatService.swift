@@ -87,8 +87,12 @@ public final class ChatService: Sendable {
                     throw APIError.invalidRequest("the prompt's \(unpruned) tokens and max_tokens \(options.maxNewTokens) exceed the model's context of \(context)",
                                                   param: "messages", code: "context_length_exceeded")
                 }
-                return try GenerationSession(generator: Generator(model: pipeline.model.language, policy: policy), prompt: state,
-                                             options: options, betweenLayers: betweenLayers)
+                do {
+                    return try GenerationSession(generator: Generator(model: pipeline.model.language, policy: policy), prompt: state,
+                                                 options: options, betweenLayers: betweenLayers)
+                } catch let error as PyramidDropError {   // a policy that cannot act on this prompt: the request's fault
+                    throw APIError.invalidRequest("\(error)", param: "pdrop")
+                }
             }
         } catch GenerationQueueError.closed {
             throw .unavailable("the server is shutting down")
