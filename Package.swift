@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Tensors", "WeightIO", "Imaging"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors", "WeightIO"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "LLaVA", "PyramidDrop", "WeightIO"]),
     ]
 )

@@ -24,9 +24,12 @@ public struct AnswerText: Sendable {
         return out
     }
 
-    /// What is still withheld once the answer ends.
+    /// What is still withheld once the answer ends (an incomplete byte run as U+FFFD, text that
+    /// might have begun a stop string).
     public mutating func finish() -> String {
-        let out = stops.stopped ? "" : stops.finish()
+        guard !stops.stopped else { return "" }
+        var out = stops.feed(decoder.finish())
+        if !stops.stopped { out += stops.finish() }
         text += out
         return out
     }

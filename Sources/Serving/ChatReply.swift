@@ -8,20 +8,18 @@ public struct ChatReply: Sendable {
     public let chunks: ChatCompletionChunks
     private let accepted: ChatService.Accepted
     private let stopTokens: Set<Int>
-    private let imageCacheHit: Bool
     private var answer: AnswerText
     /// The finished generation (nil until its `.finished` event, or when a stop string ended it first).
     public private(set) var result: GenerationResult?
     /// True once the answer is complete (the generation finished or a stop string ended it).
     public private(set) var done = false
 
-    public init(service: ChatService, accepted: ChatService.Accepted, imageCacheHit: Bool = false) {
+    public init(service: ChatService, accepted: ChatService.Accepted) {
         self.accepted = accepted
         chunks = ChatCompletionChunks(id: accepted.id, created: accepted.created, model: service.settings.modelName,
                                       includeUsage: accepted.request.includeUsage)
         stopTokens = service.pipeline.stopTokenIDs
         answer = AnswerText(tokenizer: service.pipeline.tokenizer, stop: accepted.request.stop)
-        self.imageCacheHit = imageCacheHit
     }
 
     /// Takes one event; returns the text it releases.
@@ -60,14 +58,14 @@ public struct ChatReply: Sendable {
         return stopTokens.contains(last) ? .stop : .length
     }
 
-    /// Prompt tokens before pruning.
-    public var promptTokens: Int { accepted.promptTokens() }
+    /// What preparing the prompt found (prompt tokens before pruning, cached images).
+    public var facts: PromptFacts { accepted.facts() }
 
-    /// Prompt tokens before pruning, completion tokens, image tokens kept per stage.
+    /// Prompt tokens before pruning, completion tokens, image tokens kept per stage, cache hits.
     public var usage: Usage {
-        let completion = result?.tokens.count ?? 0
-        guard let result else { return Usage(promptTokens: accepted.promptTokens(), completionTokens: completion) }
-        return Usage(promptTokens: accepted.promptTokens(), completionTokens: completion, trace: result.trace, imageCacheHit: imageCacheHit)
+        let facts = facts, completion = result?.tokens.count ?? 0
+        guard let result else { return Usage(promptTokens: facts.promptTokens, completionTokens: completion, imageCacheHits: facts.cachedImages) }
+        return Usage(promptTokens: facts.promptTokens, completionTokens: completion, trace: result.trace, imageCacheHits: facts.cachedImages)
     }
 
     /// The whole answer.
@@ -81,6 +79,6 @@ extension ChatService {
     /// Counts an answered request in `metrics`.
     public func record(_ reply: ChatReply) {
         metrics.record(status: 200)
-        if let result = reply.result { metrics.record(result, promptTokens: reply.promptTokens) }
+        if let result = reply.result { metrics.record(result, facts: reply.facts) }
     }
 }

@@ -19,6 +19,8 @@ public final class ChatService: Sendable {
         public var maxNewTokens = 512
         public var defaultTemperature = 1.0
         public var imageLoader = ImageLoader()
+        /// The image cache's capacity in bytes (0: no cache).
+        public var imageCacheBytes = 0
 
         public init(modelName: String, policy: PolicyRequest) {
             self.modelName = modelName
@@ -33,8 +35,8 @@ public final class ChatService: Sendable {
         public let request: ChatCompletionRequest
         /// The generation's events.
         public let events: AsyncThrowingStream<GenerationEvent, Error>
-        /// The prompt's tokens before any pruning, known once the first event arrived.
-        public let promptTokens: @Sendable () -> Int
+        /// What preparing the prompt found, known once the first event arrived.
+        public let facts: @Sendable () -> PromptFacts
     }
 
     public let pipeline: LLaVAPipeline
@@ -42,6 +44,8 @@ public final class ChatService: Sendable {
     public let queue: GenerationQueue
     /// What `GET /metrics` reports.
     public let metrics = ServerMetrics()
+    /// Image tokens by image content (nil when `imageCacheBytes` is 0).
+    public let imageCache: ImageFeatureCache?
     private let template: PromptTemplate
 
     public init(pipeline: LLaVAPipeline, settings: Settings, queue: GenerationQueue) {
@@ -49,6 +53,7 @@ public final class ChatService: Sendable {
         self.settings = settings
         self.queue = queue
         template = pipeline.model.checkpoint.defaultTemplate
+        imageCache = settings.imageCacheBytes > 0 ? ImageFeatureCache(capacityBytes: settings.imageCacheBytes) : nil
     }
 
     /// Checks and queues a request. Throws `APIError`: 400 for a bad request, 429 when the queue
@@ -70,19 +75,19 @@ public final class ChatService: Sendable {
                                         sampler: request.sampler(defaultTemperature: settings.defaultTemperature,
                                                                  fallbackSeed: UInt64.random(in: 0...UInt64.max)),
                                         eligibleVocabulary: pipeline.eligibleVocabulary)
-        let pipeline = pipeline, context = pipeline.model.config.text.maxPositionEmbeddings
-        let promptTokens = Counter()
+        let pipeline = pipeline, cache = imageCache, context = pipeline.model.config.text.maxPositionEmbeddings
+        let facts = FactsBox()
         let events: AsyncThrowingStream<GenerationEvent, Error>
         do {
             events = try queue.submit { betweenLayers in
-                let state: TokenState
+                let state: TokenState, cachedImages: Int
                 do {
-                    state = try pipeline.prompt(text: text, images: images, policy: policy).state
+                    (_, state, cachedImages) = try pipeline.prompt(text: text, images: images, policy: policy, cache: cache)
                 } catch {
                     throw APIError.invalidRequest("\(error)", param: "messages")
                 }
                 let unpruned = state.count + state.originalImageCount - state.imageCount
-                promptTokens.set(unpruned)
+                facts.set(PromptFacts(promptTokens: unpruned, images: images.count, cachedImages: cachedImages))
                 guard unpruned + options.maxNewTokens <= context else {
                     throw APIError.invalidRequest("the prompt's \(unpruned) tokens and max_tokens \(options.maxNewTokens) exceed the model's context of \(context)",
                                                   param: "messages", code: "context_length_exceeded")
@@ -100,14 +105,24 @@ public final class ChatService: Sendable {
             throw .rateLimited("\(error)")
         }
         return Accepted(id: "chatcmpl-" + UUID().uuidString.lowercased(), created: Int(Date().timeIntervalSince1970), request: request,
-                        events: events, promptTokens: { promptTokens.value })
+                        events: events, facts: { facts.value })
     }
 
-    /// A thread-safe integer set once by the worker and read by the responder.
-    private final class Counter: @unchecked Sendable {
+    /// Facts set once by the worker and read by the responder.
+    private final class FactsBox: @unchecked Sendable {
         private let lock = NSLock()
-        private var stored = 0
-        func set(_ value: Int) { lock.withLock { stored = value } }
-        var value: Int { lock.withLock { stored } }
+        private var stored = PromptFacts()
+        func set(_ value: PromptFacts) { lock.withLock { stored = value } }
+        var value: PromptFacts { lock.withLock { stored } }
     }
+}
+
+/// What preparing a request's prompt found (zeros until the worker prepared it).
+public struct PromptFacts: Sendable, Equatable {
+    /// Prompt tokens before any pruning.
+    public var promptTokens = 0
+    /// Images in the conversation.
+    public var images = 0
+    /// Images whose tokens came from the image cache (no vision-tower pass).
+    public var cachedImages = 0
 }

@@ -23,22 +23,22 @@ public struct Usage: Sendable, Equatable {
     public var imageTokens: Int
     /// Image tokens alive after each stage.
     public var keptPerStage: [KeptStage]
-    /// Whether the image features came from the cache (no vision-tower pass).
-    public var imageCacheHit: Bool
+    /// Images whose tokens came from the image cache (no vision-tower pass).
+    public var imageCacheHits: Int
 
     public init(promptTokens: Int, completionTokens: Int, imageTokens: Int = 0, keptPerStage: [KeptStage] = [],
-                imageCacheHit: Bool = false) {
+                imageCacheHits: Int = 0) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.imageTokens = imageTokens
         self.keptPerStage = keptPerStage
-        self.imageCacheHit = imageCacheHit
+        self.imageCacheHits = imageCacheHits
     }
 
     /// The usage of a generation whose prefill left `trace`.
-    public init(promptTokens: Int, completionTokens: Int, trace: DropTrace, imageCacheHit: Bool) {
+    public init(promptTokens: Int, completionTokens: Int, trace: DropTrace, imageCacheHits: Int) {
         self.init(promptTokens: promptTokens, completionTokens: completionTokens, imageTokens: trace.imageTokens,
-                  keptPerStage: trace.stages.map { KeptStage(layer: $0.layer, tokens: $0.count) }, imageCacheHit: imageCacheHit)
+                  keptPerStage: trace.stages.map { KeptStage(layer: $0.layer, tokens: $0.count) }, imageCacheHits: imageCacheHits)
     }
 
     public var json: JSON {
@@ -48,7 +48,7 @@ public struct Usage: Sendable, Equatable {
             "pdrop": .object([
                 "image_tokens": .int(imageTokens),
                 "image_tokens_kept": .array(keptPerStage.map { .object(["layer": .int($0.layer), "tokens": .int($0.tokens)]) }),
-                "image_cache_hit": .bool(imageCacheHit),
+                "image_cache_hits": .int(imageCacheHits),
             ]),
         ])
     }

@@ -49,6 +49,17 @@ public struct StreamingDecoder: Sendable {
         return String(decoding: newText, as: UTF8.self)
     }
 
+    /// The text still withheld when the ids end — a byte run that never completed a character,
+    /// shown as the whole decode shows it (U+FFFD per bad byte) — or "" when nothing is. With it,
+    /// the streamed pieces add up to `decode` of all the ids. The decoder starts afresh afterwards.
+    public mutating func finish() -> String {
+        let text = decode(ids)
+        defer { (ids, prefix, prefixIndex) = ([], [], 0) }
+        guard text.count > prefix.count else { return "" }
+        let newText = text.starts(with: prefix) ? text[prefix.count...] : Self.dropScalars(Self.scalarCount(prefix), from: text)
+        return String(decoding: newText, as: UTF8.self)
+    }
+
     private func decode(_ ids: [Int]) -> [UInt8] {
         tokenizer.decodeBytes(ids, skipSpecialTokens: skipSpecialTokens)
     }

@@ -16,7 +16,7 @@ struct ChatRoutes: Sendable {
         router.get("health") { _, _ in Self.json(.object(["status": .string("ok")])) }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.text(load: service.queue.load))))
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.text(load: service.queue.load, cache: service.imageCache?.statistics))))
         }
         router.get("v1/models") { _, _ in
             Self.json(.object(["object": .string("list"), "data": .array([.object([
@@ -57,9 +57,17 @@ struct ChatRoutes: Sendable {
                             body: ResponseBody { writer in
                                 var reply = reply
                                 var event = first
-                                try await writer.write(ByteBuffer(string: ServerSentEvents.event(reply.chunks.role)))
+                                // A write fails when the client went away: leaving drops the events, which cancels
+                                // the generation and frees its slot.
+                                func send(_ text: String) async throws {
+                                    do { try await writer.write(ByteBuffer(string: text)) } catch {
+                                        service.metrics.recordDisconnect()
+                                        throw error
+                                    }
+                                }
+                                try await send(ServerSentEvents.event(reply.chunks.role))
                                 while let current = event {
-                                    for text in reply.streamed(current) { try await writer.write(ByteBuffer(string: text)) }
+                                    for text in reply.streamed(current) { try await send(text) }
                                     if reply.done {
                                         service.record(reply)
                                         break

@@ -126,7 +126,7 @@ struct Run: ParsableCommand {
             return true
         }
         let answer = pipeline.tokenizer.decode(result.tokens)
-        if !json { print("") }
+        if !json { print(stream.finish()) }
         FileHandle.standardError.write(Data((Self.statsLine(result, compute: llava.computePaths.language) + "\n").utf8))
         let unprunedTokens = state.count + state.originalImageCount - state.imageCount
         let report = RunReport(result: result, promptTokens: unprunedTokens, policy: policy, shape: llava.language.shape,

@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Upper bound on generated tokens per request (and the default).")
     var maxNewTokens = 512
 
+    @Option(help: "Image cache size in MB (projected features and tower evidence by image content; 0 turns it off).")
+    var imageCacheMb = 512
+
     @Option(help: "Require 'Authorization: Bearer KEY'.")
     var apiKey: String?
 
@@ -53,8 +56,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var computeOptions: ComputeOptions
 
     func validate() throws {
-        guard parallel >= 1, maxQueue >= 0, maxNewTokens >= 1, maxImagePixels >= 1 else {
-            throw ValidationError("--parallel, --max-new-tokens and --max-image-pixels must be ≥ 1, --max-queue ≥ 0")
+        guard parallel >= 1, maxQueue >= 0, maxNewTokens >= 1, maxImagePixels >= 1, (0...(1 << 30)).contains(imageCacheMb) else {
+            throw ValidationError("--parallel, --max-new-tokens and --max-image-pixels must be ≥ 1, --max-queue and --image-cache-mb ≥ 0")
         }
         do { _ = try ShardSize(parsing: maxBody) } catch { throw ValidationError("--max-body: \(error)") }
         do { try PolicyRequest(policy, budget: budget).validate() } catch { throw ValidationError("--policy: \(error)") }
@@ -66,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         var settings = ChatService.Settings(modelName: URL(fileURLWithPath: model).lastPathComponent, policy: PolicyRequest(policy, budget: budget))
         settings.perImageBudget = perImageBudget
         settings.maxNewTokens = maxNewTokens
+        settings.imageCacheBytes = imageCacheMb << 20
         settings.imageLoader = ImageLoader(allowedDirectory: allowFiles, decoder: ModelLoading.imageDecoder(for: pipeline.model, pixelLimit: maxImagePixels))
         let queue = GenerationQueue(parallel: parallel, maxQueue: maxQueue)
         let service = ChatService(pipeline: pipeline, settings: settings, queue: queue)

@@ -15,11 +15,11 @@ import WeightIO
         let process = Process()
         let port: Int
 
-        init(_ extra: [String] = []) throws {
+        init(_ extra: [String] = [], maxNewTokens: Int = 16) throws {
             port = Int.random(in: 20_000..<60_000)
             process.executableURL = CommandRunner.pdrop
             process.arguments = ["serve", "--model", RunCommandTests.folder + "/tiny-llava-hf", "--port", "\(port)",
-                                 "--max-new-tokens", "16"] + extra
+                                 "--max-new-tokens", "\(maxNewTokens)"] + extra
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -86,6 +86,7 @@ import WeightIO
         let content = try choice.requireString("message", "content")
         #expect(try json.requireInt("usage", "completion_tokens") == 6)
         #expect(try json.requireInt("usage", "pdrop", "image_tokens") == 64)
+        #expect(try json.requireInt("usage", "pdrop", "image_cache_hits") == 0)
 
         let run = try CommandRunner.run(["run", "--model", RunCommandTests.folder + "/tiny-llava-hf", "--image", RunCommandTests.folder + "/sample.png",
                                          "--prompt", "What is shown in this picture?", "--max-new-tokens", "6", "--json"])
@@ -99,11 +100,13 @@ import WeightIO
         let text = chunks.compactMap { $0["choices"]?.arrayValue?.first?.value(at: ["delta", "content"])?.stringValue }.joined()
         #expect(text == content)
         #expect(chunks.last?.value(at: ["usage", "completion_tokens"])?.intValue == 6)
+        #expect(chunks.last?.value(at: ["usage", "pdrop", "image_cache_hits"])?.intValue == 1, "the same image again comes from the cache")
 
         let (metricsStatus, metrics) = try server.call("GET", "/metrics")
         #expect(metricsStatus == 200)
         for line in ["pdrop_requests_total{status=\"200\"} 2", "pdrop_completion_tokens_total 12", "pdrop_image_tokens_total 128",
-                     "pdrop_image_tokens_kept_total 16", "pdrop_requests_running 0"] {
+                     "pdrop_image_tokens_kept_total 16", "pdrop_requests_running 0", "pdrop_images_total 2",
+                     "pdrop_image_cache_hits_total 1", "pdrop_image_cache_entries 1"] {
             #expect(metrics.contains(line + "\n"), "\(line) in \(metrics)")
         }
     }

@@ -3,7 +3,7 @@ import Testing
 import WeightIO
 
 @Suite struct ResponseTests {
-    private let usage = Usage(promptTokens: 600, completionTokens: 5, imageTokens: 576, keptPerStage: [KeptStage(layer: 8, tokens: 288), KeptStage(layer: 16, tokens: 144)], imageCacheHit: true)
+    private let usage = Usage(promptTokens: 600, completionTokens: 5, imageTokens: 576, keptPerStage: [KeptStage(layer: 8, tokens: 288), KeptStage(layer: 16, tokens: 144)], imageCacheHits: 1)
 
     @Test func completionShape() throws {
         let json = ChatCompletionResponse(id: "chatcmpl-1", created: 1_700_000_000, model: "llava", content: "A cat.",
@@ -13,7 +13,7 @@ import WeightIO
         #expect(choice["index"] == .int(0) && choice["finish_reason"] == .string("stop"))
         #expect(choice["message"] == .object(["role": .string("assistant"), "content": .string("A cat.")]))
         #expect(json.value(at: ["usage", "total_tokens"]) == .int(605))
-        #expect(json.value(at: ["usage", "pdrop", "image_cache_hit"]) == .bool(true))
+        #expect(json.value(at: ["usage", "pdrop", "image_cache_hits"]) == .int(1))
         #expect(json.value(at: ["usage", "pdrop", "image_tokens_kept"]) == .array([
             .object(["layer": .int(8), "tokens": .int(288)]), .object(["layer": .int(16), "tokens": .int(144)])]))
         // Reads back as the same JSON.

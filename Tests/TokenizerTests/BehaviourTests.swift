@@ -46,6 +46,23 @@ import Tensors
         }
     }
 
+    /// Bytes that never complete a character are withheld while streaming and released by
+    /// `finish()` as the whole decode shows them, so the pieces still add up to `decode`.
+    @Test func finishReleasesAnIncompleteTail() throws {
+        let tokenizer = try legacy()
+        let the = try #require(tokenizer.id(of: "▁the"))
+        let grin = try byteIDs(tokenizer, "😀")
+        for ids in [[the] + grin.prefix(2), [grin[3], grin[3], grin[3]], [the, the], []] {
+            var stream = tokenizer.streamingDecoder()
+            let streamed = ids.compactMap { stream.next($0) }.joined()
+            #expect(streamed + stream.finish() == tokenizer.decode(ids), "\(ids)")
+            #expect(stream.finish() == "")
+        }
+        var stream = tokenizer.streamingDecoder()
+        #expect([grin[3], grin[3]].compactMap { stream.next($0) }.isEmpty)
+        #expect(stream.finish() == "��")
+    }
+
     /// Swift's `==` on strings is canonical equivalence; the vocabulary must not be.
     @Test func canonicallyEquivalentTokensStayDistinct() throws {
         let tokenizer = try legacy()
