@@ -16,10 +16,10 @@ import urllib.request
 
 def one(port, max_tokens, results, lock):
     body = json.dumps({"messages": [{"role": "user", "content": "Describe a sunny day."}], "max_tokens": max_tokens,
-                       "temperature": 0, "stream": True}).encode()
+                       "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body,
                                      headers={"Content-Type": "application/json"})
-    start, first, outcome = time.monotonic(), None, "lost"
+    start, first, outcome, tokens = time.monotonic(), None, "lost", 0
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
             for line in response:
@@ -27,12 +27,14 @@ def one(port, max_tokens, results, lock):
                     first = time.monotonic() - start
                 if line.strip() == b"data: [DONE]":
                     outcome = "done"
+                elif line.startswith(b"data: {") and b'"usage"' in line:
+                    tokens = (json.loads(line[6:]).get("usage") or {}).get("completion_tokens", 0)
     except urllib.error.HTTPError as error:
         outcome = "429" if error.code == 429 else f"http {error.code}"
     except Exception as error:  # a connection that broke: lost
         outcome = f"error {error}"
     with lock:
-        results.append((outcome, time.monotonic() - start, first))
+        results.append((outcome, time.monotonic() - start, first, tokens))
 
 
 def main():
@@ -61,7 +63,7 @@ def main():
     print(f"{total} requests, {concurrency} clients: {len(done)} answered, {len(refused)} refused (429), {len(bad)} lost or failed")
     print(f"{len(done) / wall:.2f} requests/s; latency p50 {pct(latencies, 0.5):.3f} s, p99 {pct(latencies, 0.99):.3f} s; "
           f"time to first token p50 {pct(ttft, 0.5):.3f} s, p99 {pct(ttft, 0.99):.3f} s; "
-          f"{len(done) * max_tokens / wall:.1f} tokens/s (at most {max_tokens} per answer)")
+          f"{sum(r[3] for r in done) / wall:.1f} tokens/s in all ({sum(r[3] for r in done)} tokens, at most {max_tokens} per answer)")
     if bad or len(results) != total:
         print("failures:", bad[:5])
         sys.exit(1)

@@ -14,7 +14,8 @@ port=$((20000 + RANDOM % 20000))
 "$pdrop" serve --model "$model" --port "$port" --parallel "$parallel" --max-queue 8 --max-new-tokens "$tokens" 2> /dev/null &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health" > /dev/null && break; sleep 0.2; done
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/health" > /dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$port/health" > /dev/null || { echo "load-test: $pdrop serve did not come up on port $port" >&2; exit 1; }
 echo "pdrop serve --parallel $parallel on $model"
 python3 scripts/load-test.py "$port" "$requests" "$concurrency" "$tokens"
 kill -TERM "$server" && wait "$server"
