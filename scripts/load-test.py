@@ -3,8 +3,12 @@
 from C concurrent clients; prints requests/s, p50/p99 latency and time to first token, and fails
 unless every request got either a complete answer (ending in [DONE]) or a 429 — none lost, no 5xx.
 
-    python3 scripts/load-test.py PORT [REQUESTS] [CONCURRENCY] [MAX_TOKENS]
+    python3 scripts/load-test.py PORT [REQUESTS] [CONCURRENCY] [MAX_TOKENS] [IMAGE]
+
+With IMAGE (a PNG or JPEG file), every request asks about that image (the server's image cache
+answers all but the first from its features).
 """
+import base64
 import json
 import statistics
 import sys
@@ -14,8 +18,11 @@ import urllib.error
 import urllib.request
 
 
-def one(port, max_tokens, results, lock):
-    body = json.dumps({"messages": [{"role": "user", "content": "Describe a sunny day."}], "max_tokens": max_tokens,
+def one(port, max_tokens, image, results, lock):
+    content = "Describe a sunny day."
+    if image:
+        content = [{"type": "image_url", "image_url": {"url": image}}, {"type": "text", "text": "Describe this picture."}]
+    body = json.dumps({"messages": [{"role": "user", "content": content}], "max_tokens": max_tokens,
                        "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body,
                                      headers={"Content-Type": "application/json"})
@@ -42,11 +49,16 @@ def main():
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 4
     max_tokens = int(sys.argv[4]) if len(sys.argv) > 4 else 16
+    image = None
+    if len(sys.argv) > 5 and sys.argv[5]:
+        kind = "png" if sys.argv[5].lower().endswith(".png") else "jpeg"
+        with open(sys.argv[5], "rb") as f:
+            image = f"data:image/{kind};base64," + base64.b64encode(f.read()).decode()
     results, lock, next_index = [], threading.Lock(), iter(range(total))
 
     def client():
         for _ in next_index:
-            one(port, max_tokens, results, lock)
+            one(port, max_tokens, image, results, lock)
     start = time.monotonic()
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     for t in threads:

@@ -53,6 +53,8 @@ processor = json.load(open(os.path.join(TINY, "preprocessor_config.json")))
 processor["crop_size"] = {"height": 336, "width": 336}
 processor["size"] = {"shortest_edge": 336}
 json.dump(processor, open(os.path.join(staging, "preprocessor_config.json"), "w"), indent=2)
+os.chmod(staging, 0o755)
+os.chmod(os.path.join(staging, "model.safetensors"), 0o644)
 if os.path.exists(args.out):
     shutil.rmtree(args.out)
 os.rename(staging, args.out)

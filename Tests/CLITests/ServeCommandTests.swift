@@ -137,4 +137,30 @@ import WeightIO
         #expect(metrics.contains("pdrop_requests_total{status=\"413\"} 1\n"), "\(metrics)")
         #expect(server.stop() == 0)
     }
+
+    /// A non-image, a truncated image, an image over `--max-image-pixels` (the 160 × 120 sample
+    /// against 10 000) and a prompt past the 512-token context: each a 400 naming its code, and
+    /// the next request is answered as if none had come.
+    @Test func badImagesAndLongPromptsAre400s() throws {
+        let server = try Server(["--max-image-pixels", "10000"])
+        defer { _ = server.stop() }
+        let png = try Data(contentsOf: URL(fileURLWithPath: RunCommandTests.folder + "/sample.png"))
+        func image(_ bytes: Data) -> String {
+            "[{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/png;base64,\(bytes.base64EncodedString())\"}}, {\"type\": \"text\", \"text\": \"What?\"}]"
+        }
+        let cases: [(String, String?)] = [
+            (image(Data("not an image".utf8)), nil),
+            (image(png.prefix(png.count / 2)), nil),
+            (image(png), "image_too_large"),
+            ("\"" + String(repeating: "a b c ", count: 200) + "\"", "context_length_exceeded"),
+        ]
+        for (content, code) in cases {
+            let (status, text) = try server.call("POST", "/v1/chat/completions", body: Self.chat(stream: false, content: content))
+            #expect(status == 400, "\(text)")
+            let error = try JSON.parse(text, source: "error").requireObject("error")
+            #expect(error["type"]?.stringValue == "invalid_request_error", "\(text)")
+            if let code { #expect(error["code"]?.stringValue == code, "\(text)") }
+        }
+        #expect(try server.call("POST", "/v1/chat/completions", body: Self.chat(stream: false, content: "\"hi\"")).0 == 200)
+    }
 }
