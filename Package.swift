@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "pdrop", targets: ["pdrop"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
         // oneDNN 2.6 (Debian libdnnl-dev, no pkg-config file): bf16 matmul on the CPU's bf16 units.
         .systemLibrary(name: "COneDNN", providers: [.apt(["libdnnl-dev"])]),
+        // cairo (Debian libcairo2-dev): the evaluation report's plot, as PNG and SVG.
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // libjpeg-turbo (Debian libjpeg62-turbo-dev) behind a setjmp-safe C wrapper.
         .target(name: "CJPEGDecode", linkerSettings: [.linkedLibrary("jpeg")]),
 
@@ -54,10 +57,13 @@ let package = Package(
         // The server's protocol layer: OpenAI chat-completions requests, errors, images, responses.
         .target(name: "Serving", dependencies: ["WeightIO", "Imaging", "PyramidDrop", "Transformer", "Tokenizer", "LLaVA"]),
 
+        // Evaluation over a dataset: samples, metrics, shards, resumable results, the report.
+        .target(name: "Evaluation", dependencies: ["WeightIO", "CCairo"]),
+
         // The command-line tool.
         .executableTarget(name: "pdrop", dependencies: [
             "CBLAS", "CStreamRead", "Tensors", "WeightIO", "PyramidDrop", "Transformer", "Tokenizer", "Imaging", "LLaVA", "LLaVANeXT", "LLaVAConversion",
-            "Serving",
+            "Serving", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
@@ -82,5 +88,6 @@ let package = Package(
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors", "WeightIO"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "LLaVA", "PyramidDrop", "WeightIO"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WeightIO", "TestSupport"]),
     ]
 )
