@@ -88,6 +88,6 @@ let package = Package(
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors", "WeightIO"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "LLaVA", "PyramidDrop", "WeightIO"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WeightIO", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WeightIO", "Imaging", "TestSupport"]),
     ]
 )

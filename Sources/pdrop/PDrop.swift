@@ -6,6 +6,6 @@ struct PDrop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pdrop",
         abstract: "PyramidDrop inference for LLaVA-family vision-language models on the CPU.",
-        subcommands: [Run.self, Serve.self, Convert.self, Inspect.self, Tokenize.self, Bench.self]
+        subcommands: [Run.self, Serve.self, Eval.self, Convert.self, Inspect.self, Tokenize.self, Bench.self]
     )
 }

@@ -1,3 +1,4 @@
+import Evaluation
 import PyramidDrop
 import Tensors
 import Transformer
@@ -9,13 +10,22 @@ import WeightIO
 struct RunReport {
     let trace: JSON
 
+    /// The prefill's FLOPs: the paper's count over the image tokens per layer and the whole
+    /// prompt's, each beside the unpruned model's (`promptTokens` before any pruning).
+    static func flops(_ t: DropTrace, promptTokens: Int, shape: DecoderShape) -> EvalRecord.FLOPs {
+        let flops = shape.flops, layers = t.tokensPerLayer.count
+        return EvalRecord.FLOPs(paper: flops.totalFLOPs(tokensPerLayer: t.imageTokensPerLayer),
+                                paperVanilla: flops.totalFLOPs(tokensPerLayer: Array(repeating: t.imageTokens, count: layers)),
+                                wholePrompt: flops.totalFLOPs(tokensPerLayer: t.tokensPerLayer),
+                                wholePromptVanilla: flops.totalFLOPs(tokensPerLayer: Array(repeating: promptTokens, count: layers)))
+    }
+
     /// `promptTokens` counts the prompt before any pre-decoder pruning (the no-drop figure's tokens).
     /// `compute` names the paths the language model and the vision tower took.
     init(result: GenerationResult, promptTokens: Int, policy: any TokenPolicy, shape: DecoderShape, visionSeconds: Double,
          compute: (language: ComputePath, vision: ComputePath)) {
         let t = result.trace
-        let flops = shape.flops
-        let layers = t.tokensPerLayer.count
+        let flops = Self.flops(t, promptTokens: promptTokens, shape: shape)
         var policyJSON: [String: JSON] = ["name": .string(policy.name), "layers": .array(t.stages.map { .int($0.layer) })]
         for (key, value) in policy.parameters { policyJSON[key] = .double(value) }
         policyJSON["keep"] = .array(t.stages.map { .int($0.count) })
@@ -31,10 +41,8 @@ struct RunReport {
             "tokens_per_layer": .array(t.tokensPerLayer.map { .int($0) }),
             "image_tokens_per_layer": .array(t.imageTokensPerLayer.map { .int($0) }),
             "flops": .object([
-                "paper": .double(flops.totalFLOPs(tokensPerLayer: t.imageTokensPerLayer)),
-                "paper_vanilla": .double(flops.totalFLOPs(tokensPerLayer: Array(repeating: t.imageTokens, count: layers))),
-                "whole_prompt": .double(flops.totalFLOPs(tokensPerLayer: t.tokensPerLayer)),
-                "whole_prompt_vanilla": .double(flops.totalFLOPs(tokensPerLayer: Array(repeating: promptTokens, count: layers))),
+                "paper": .double(flops.paper), "paper_vanilla": .double(flops.paperVanilla),
+                "whole_prompt": .double(flops.wholePrompt), "whole_prompt_vanilla": .double(flops.wholePromptVanilla),
             ]),
             "compute": .object(["language": .string(compute.language.description), "vision": .string(compute.vision.description),
                                 "threads": .int(Threads.count)]),
