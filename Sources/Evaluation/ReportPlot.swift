@@ -122,15 +122,28 @@ public struct ReportPlot {
         cairo_set_font_size(cr, 17)
         text(cr, title, at: w / 2, 32, align: 0.5)
 
-        // Points and labels.
+        // Points, then labels placed beside them where they overlap no label placed before.
         cairo_set_font_size(cr, 14)
         for point in points {
             cairo_set_source_rgb(cr, 0.12, 0.38, 0.75)
             cairo_arc(cr, px(point.x), py(point.y), 6, 0, 2 * Double.pi)
             cairo_fill(cr)
-            cairo_set_source_rgb(cr, 0, 0, 0)
-            let right = px(point.x) > plot.x1 - 140
-            text(cr, point.label, at: px(point.x) + (right ? -10 : 10), py(point.y) - 8, align: right ? 1 : 0)
+        }
+        cairo_set_source_rgb(cr, 0, 0, 0)
+        var placed: [(x0: Double, y0: Double, x1: Double, y1: Double)] = []
+        for point in points {
+            var extents = cairo_text_extents_t()
+            cairo_text_extents(cr, point.label, &extents)
+            let right = px(point.x) + 10 + extents.x_advance > plot.x1
+            let x0 = right ? px(point.x) - 10 - extents.x_advance : px(point.x) + 10
+            let box = { (baseline: Double) in (x0: x0, y0: baseline - 14, x1: x0 + extents.x_advance, y1: baseline + 4) }
+            let baselines = [-8.0, -26, -44, -62, 22, 40].map { py(point.y) + $0 }.filter { $0 - 14 > plot.y1 && $0 + 4 < plot.y0 }
+            let baseline = baselines.first { candidate in
+                let b = box(candidate)
+                return !placed.contains { $0.x0 < b.x1 && b.x0 < $0.x1 && $0.y0 < b.y1 && b.y0 < $0.y1 }
+            } ?? baselines.first ?? py(point.y) - 8
+            placed.append(box(baseline))
+            text(cr, point.label, at: x0, baseline, align: 0)
         }
     }
 

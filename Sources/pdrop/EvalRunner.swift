@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import LLaVA
 import PyramidDrop
+import Tensors
 import Transformer
 import WeightIO
 
