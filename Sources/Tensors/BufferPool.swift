@@ -68,7 +68,22 @@ public final class BufferPool: Sendable {
             state.statistics.cachedBytes -= size
             return buffer
         }
-        return UnsafeMutableRawPointer(bitPattern: cached ?? 0) ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        return UnsafeMutableRawPointer(bitPattern: cached ?? 0) ?? Self.systemBuffer(byteCount: size)
+    }
+
+    /// A new buffer from the system (free it with `deallocate()`), 64-byte aligned; from 2 MiB up,
+    /// 2 MiB aligned and advised as transparent huge pages (Linux `madvise`; nothing where THP is
+    /// off). A decode step streams every weight once: on 4 KiB pages its TLB misses kept the GEMV at
+    /// ~0.75 of the streaming read on AVX-512, on 2 MiB pages it reaches ~0.97 (a C loop over 7B
+    /// layer shapes, two cores).
+    public static func systemBuffer(byteCount: Int) -> UnsafeMutableRawPointer {
+        let hugePage = 2 << 20
+        guard byteCount >= hugePage else { return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64) }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(buffer, byteCount, MADV_HUGEPAGE)
+        #endif
+        return buffer
     }
 
     /// Returns a buffer from this pool's `take(byteCount:)` (with the same `byteCount`).

@@ -21,14 +21,14 @@ public enum Parallel {
             for part in 0..<parts { body(part) }
         } else {
             // The parts write disjoint memory by contract, so the closure may run concurrently.
-            // Each part's kernels take the caller's path (see `Kernels.withForcedScalar`).
-            let mode = pd_thread_force_scalar()
+            // Each part's kernels take the caller's level (see `Kernels.withLevel`).
+            let level = pd_kernels_thread_level()
             withoutActuallyEscaping(body) { body in
                 let shared = UncheckedSendable(value: body)
                 DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    let previous = pd_thread_force_scalar()
-                    pd_set_thread_force_scalar(mode)
-                    defer { pd_set_thread_force_scalar(previous) }
+                    let previous = pd_kernels_thread_level()
+                    pd_kernels_set_thread_level(level)
+                    defer { pd_kernels_set_thread_level(previous) }
                     shared.value(part)
                 }
             }

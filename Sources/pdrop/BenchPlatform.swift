@@ -16,9 +16,9 @@ enum BenchPlatform {
         return relevantFlags.map { ($0, listed.contains($0)) }
     }()
 
-    /// The path `CKernels` (GEMV, conversions, decode attention) takes here. The one place that
-    /// names it: swap in `Kernels.activePath` once the kernels report their own names.
-    static func kernelPath() -> String { Kernels.isVectorized ? "avx2" : "scalar" }
+    /// The level `CKernels` (GEMV, conversions, decode attention) takes here: `scalar`, `avx2` or
+    /// `avx512` (see `PDROP_KERNELS`).
+    static func kernelPath() -> String { Kernels.level.description }
 
     /// The kernels a path's multi-row products take with weights stored as `stored`, e.g.
     /// `onednn brg:avx512_core_bf16`, `openblas f32`, or `openblas f32 (bf16 widened per tile)`.

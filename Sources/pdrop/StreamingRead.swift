@@ -15,7 +15,7 @@ final class StreamingRead {
     init(threads: Int = Threads.count) {
         bytes = max(512 << 20, 8 * Self.lastLevelCacheBytes())
         self.threads = max(1, threads)
-        buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+        buffer = BufferPool.systemBuffer(byteCount: bytes)   // huge pages where the weights have them
         memset(buffer, 0x3C, bytes)   // every float ≈ 0.0115; touches every page before any timing
     }
 

@@ -3,8 +3,7 @@ import Tensors
 import TestSupport
 import Testing
 
-/// The C kernels against scalar Swift and OpenBLAS, on both their paths (vectorised where the CPU
-/// allows, and the forced scalar code).
+/// The C kernels against scalar Swift and OpenBLAS, on every kernel level this CPU runs.
 @Suite struct HalfKernelTests {
     /// Every one of the 65 536 bit patterns converts exactly as Swift's `Float16` / bf16 widening
     /// (NaNs stay NaN), through the bulk conversion the GEMM tiles use — also at an odd address.
@@ -64,18 +63,21 @@ import Testing
         #expect(isClose(path.run { GEMM.linear(x, weight: weight) }, reference, relative: 1e-5, absolute: 1e-4))
     }
 
-    /// Without an override the environment decides (`PDROP_FORCE_SCALAR`, unset or "0": vector
-    /// path allowed); the forced path holds on the `Parallel` workers a caller starts.
-    @Test func forcedPathReachesParallelWorkers() {
-        let variable = ProcessInfo.processInfo.environment["PDROP_FORCE_SCALAR"] ?? ""
-        #expect(Kernels.forceScalar == (!variable.isEmpty && variable != "0"))
-        for scalar in [true, false] {
-            var seen = [Bool](repeating: !scalar, count: 8)
-            Kernels.withForcedScalar(scalar) {
-                seen.withUnsafeMutableBufferPointer { flags in Parallel.forEach(8) { flags[$0] = Kernels.forceScalar } }
+    /// Without an override the environment decides (`PDROP_KERNELS`, unset: the CPU's best
+    /// level); a thread's level holds on the `Parallel` workers it starts.
+    @Test func levelReachesParallelWorkers() {
+        let variable = ProcessInfo.processInfo.environment["PDROP_KERNELS"] ?? ""
+        let chosen = KernelLevel.allCases.first { $0.description == variable }.map { min($0, Kernels.best) } ?? Kernels.best
+        #expect(Kernels.level == chosen && Kernels.environmentLevel == chosen)
+        for level in Kernels.available {
+            var seen = [KernelLevel?](repeating: nil, count: 8)
+            Kernels.withLevel(level) {
+                seen.withUnsafeMutableBufferPointer { levels in Parallel.forEach(8) { levels[$0] = Kernels.level } }
             }
-            #expect(seen == [Bool](repeating: scalar, count: 8))
+            #expect(seen == [KernelLevel?](repeating: level, count: 8))
         }
+        // A level above the CPU's is capped at its best.
+        #expect(Kernels.withLevel(.avx512) { Kernels.level } == Kernels.best)
     }
 }
 

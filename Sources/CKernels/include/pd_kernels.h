@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Small CPU kernels for 16-bit weights, with runtime dispatch: an AVX2 + F16C + FMA path where the
- * CPU has it, a portable scalar path otherwise. Pointers need no particular alignment. */
+/* Small CPU kernels for 16-bit weights, with runtime dispatch by kernel level (below): AVX-512
+ * GEMVs where the CPU has AVX-512 F + BW + VL, an AVX2 + F16C + FMA path for the rest (and for every
+ * kernel on AVX2-only CPUs), a portable scalar path otherwise. Pointers need no particular
+ * alignment. */
 
 /* dst[i] = (float) src[i] for IEEE half bits. Exact. */
 void pd_f16_to_f32(const uint16_t *src, float *dst, size_t count);
@@ -43,17 +45,25 @@ void pd_attend_heads(const float *q, const float *k, const float *v, float *out,
 void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
                           size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
 
-/* 1 when the vector path is in use on this thread (for reports). */
-int pd_kernels_vectorized(void);
+/* Kernel levels, in order: each runs on a CPU that has its instructions. At PD_KERNELS_AVX512 the
+ * GEMVs (pd_gemv_16, pd_gemv_32) take AVX-512 code and every other kernel its AVX2 code. */
+#define PD_KERNELS_SCALAR 0
+#define PD_KERNELS_AVX2 1
+#define PD_KERNELS_AVX512 2
 
-/* Forcing the portable scalar path (for testing both paths on an AVX2 machine). The environment
- * variable PDROP_FORCE_SCALAR=1, read once, forces it for every thread; a thread's own override
- * (mode -1: follow the environment, 0: vector path where the CPU has it, 1: scalar) takes
- * precedence. Parallel.forEach (Swift) hands the caller's override to its workers. */
-void pd_set_thread_force_scalar(int mode);
-/* This thread's override as set (-1, 0 or 1). */
-int pd_thread_force_scalar(void);
-/* 1 when this thread's kernels take the scalar path by force (override, else environment). */
-int pd_force_scalar(void);
+/* The best level this CPU runs. */
+int pd_kernels_best_level(void);
+/* The level of the environment variable PDROP_KERNELS (scalar, avx2 or avx512), read once and
+ * capped at the CPU's best; unset, empty or unknown (one warning on stderr): the CPU's best. */
+int pd_kernels_environment_level(void);
+/* A thread's own level (-1: follow the environment), capped at the CPU's best when used; for tests
+ * of every level on one machine. Parallel.forEach (Swift) hands the caller's to its workers. */
+void pd_kernels_set_thread_level(int level);
+/* This thread's override as set (-1 or a level). */
+int pd_kernels_thread_level(void);
+/* The level kernels called from this thread take. */
+int pd_kernels_level(void);
+/* "scalar", "avx2", "avx512" ("unknown" for another number). */
+const char *pd_kernels_level_name(int level);
 
 #endif
