@@ -144,31 +144,51 @@ public enum Attention {
     /// of a BF16 store are used as they are), each head's score and value products through
     /// oneDNN with f32 results; softmax and the ranking row stay f32. The heads are split over
     /// the `Parallel` workers, each running its heads' products and softmax on its own thread
-    /// (one fork per call, not one per product).
+    /// (one fork per call, not one per product), and each head's Q, K and V columns are copied
+    /// into dense matrices first (oneDNN runs strided operands on a slower kernel).
     static func runBF16(q: UnsafePointer<Float>, keys: UnsafeRawPointer, values: UnsafeRawPointer, dtype: DType,
                         out: UnsafeMutablePointer<Float>, _ shape: Shape, lastRowMean: UnsafeMutablePointer<Float>?) {
         let (n, total, headDim) = (shape.queries, shape.keys, shape.headDim)
         let qWidth = shape.heads * headDim, kvWidth = shape.kvHeads * headDim
         let block = min(n, queryBlock)
+        let halves = block * total + (n + 2 * total) * headDim   // bf16 scratch: probabilities, then one head's Q, K, V
         GEMM.withBF16(q, count: n * qWidth) { qb in
             withBF16Rows(keys, dtype: dtype, count: total * kvWidth) { kb in
                 withBF16Rows(values, dtype: dtype, count: total * kvWidth) { vb in
                     withLastRows(shape, lastRowMean) { lastRows in
                         Parallel.forEachChunk(of: shape.heads, minimumPerWorker: 1) { heads in
-                            BufferPool.withScratch(byteCount: 2 * block * total) { raw in
-                                let probabilities = raw.bindMemory(to: UInt16.self, capacity: max(block * total, 1))
+                            BufferPool.withScratch(byteCount: 4 * block * headDim + 2 * halves) { raw in
+                                let headOut = raw.bindMemory(to: Float.self, capacity: block * headDim)
+                                let probabilities = (raw + 4 * block * headDim).bindMemory(to: UInt16.self, capacity: halves)
+                                let head = HeadColumns(q: probabilities + block * total, k: probabilities + block * total + n * headDim,
+                                                       v: probabilities + block * total + (n + total) * headDim)
+                                var packed = (query: -1, keyValue: -1)
+                                func pack(_ h: Int) {
+                                    if packed.query != h {
+                                        HeadColumns.copy(qb + h * headDim, stride: qWidth, rows: n, headDim: headDim, into: head.q)
+                                        packed.query = h
+                                    }
+                                    let kvh = h / shape.groups
+                                    if packed.keyValue != kvh {
+                                        HeadColumns.copy(kb + kvh * headDim, stride: kvWidth, rows: total, headDim: headDim, into: head.k)
+                                        HeadColumns.copy(vb + kvh * headDim, stride: kvWidth, rows: total, headDim: headDim, into: head.v)
+                                        packed.keyValue = kvh
+                                    }
+                                }
                                 let products = BlockProducts(
                                     scores: { h, r0, rows, width, scores in
-                                        OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale,
-                                                              a: qb + r0 * qWidth + h * headDim, lda: qWidth,
-                                                              b: kb + (h / shape.groups) * headDim, ldb: kvWidth, transB: true,
-                                                              c: scores, ldc: width, spread: false)
+                                        pack(h)
+                                        OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale, a: head.q + r0 * headDim,
+                                                              lda: headDim, b: head.k, ldb: headDim, transB: true, c: scores, ldc: width,
+                                                              spread: false)
                                     },
                                     values: { h, r0, rows, width, p in
                                         HalfPrecision.convertFromFloat(p, count: rows * width, dtype: .bf16, into: probabilities)
                                         OneDNNMatmul.multiply(m: rows, n: headDim, k: width, a: probabilities, lda: width,
-                                                              b: vb + (h / shape.groups) * headDim, ldb: kvWidth, transB: false,
-                                                              c: out + r0 * qWidth + h * headDim, ldc: qWidth, spread: false)
+                                                              b: head.v, ldb: headDim, transB: false, c: headOut, ldc: headDim, spread: false)
+                                        for i in 0..<rows {
+                                            (out + (r0 + i) * qWidth + h * headDim).update(from: headOut + i * headDim, count: headDim)
+                                        }
                                     })
                                 blocks(shape, products, heads: heads, lastRows: lastRows, spreadSoftmax: false)
                             }
@@ -176,6 +196,17 @@ public enum Attention {
                     }
                 }
             }
+        }
+    }
+
+    /// Where one head's columns of Q, K and V are copied to as dense `[rows, headDim]` bf16
+    /// matrices.
+    private struct HeadColumns {
+        let q: UnsafeMutablePointer<UInt16>, k: UnsafeMutablePointer<UInt16>, v: UnsafeMutablePointer<UInt16>
+
+        /// Copies `headDim` columns of `rows` rows (`stride` apart) from `source` to `destination`.
+        static func copy(_ source: UnsafePointer<UInt16>, stride: Int, rows: Int, headDim: Int, into destination: UnsafeMutablePointer<UInt16>) {
+            for i in 0..<rows { (destination + i * headDim).update(from: source + i * stride, count: headDim) }
         }
     }
 
