@@ -51,12 +51,23 @@ public enum GEMM {
     /// `sgemm`, 16-bit weights over tiles converted into a reused scratch buffer (never expanded
     /// whole) — or, with `compute: .bf16` (BF16 weights), through oneDNN's bf16 matmul with the
     /// rows of `x` rounded to bf16.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, compute: ComputePath = .f32) -> Tensor {
+    ///
+    /// On the bf16 path `x` may already be rounded (a BF16 tensor from `productInput`), so that
+    /// the products of one input share one rounding; the bias is then added by oneDNN as the
+    /// product is written. `activation`, if given, is applied to the result (after the bias):
+    /// fused into oneDNN's product on the bf16 path, `Activation.apply` on the f32 path.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, activation: Activation? = nil,
+                              compute: ComputePath = .f32) -> Tensor {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         precondition(x.shape.last == inFeatures, "linear: input \(x.shape) does not match weight \(weight.shape)")
+        precondition(bias == nil || bias!.shape == [outFeatures], "linear bias \(bias!.shape) does not match weight \(weight.shape)")
         let rows = x.shape.dropLast().reduce(1, *)
         var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        if compute == .bf16 && rows > 1 && inFeatures > 0 && !weight.isDirectFloat {
+            out.withMutableFloats { py in bf16GEMM(weight, x: x, rows: rows, bias: bias, activation: activation, y: py.baseAddress!) }
+            return out
+        }
         x.withFloats { px in
             out.withMutableFloats { py in
                 let (xp, yp) = (px.baseAddress!, py.baseAddress!)
@@ -75,13 +86,10 @@ public enum GEMM {
                     }
                 } else if rows == 1 {
                     halfGEMV(weight, x: xp, y: yp)
-                } else if compute == .bf16 {
-                    bf16GEMM(weight, x: xp, rows: rows, y: yp)
                 } else {
                     tiledHalfGEMM(weight, x: xp, rows: rows, y: yp)
                 }
                 if let bias {
-                    precondition(bias.shape == [outFeatures], "linear bias \(bias.shape) does not match weight \(weight.shape)")
                     bias.withFloats { pb in
                         for r in 0..<rows {
                             let row = yp + r * outFeatures
@@ -91,18 +99,39 @@ public enum GEMM {
                 }
             }
         }
+        activation?.apply(&out)
         return out
     }
 
-    /// `y[rows, out] = bf16(x) · Wᵀ` on the bf16 units, for a BF16 `W`.
-    private static func bf16GEMM(_ weight: Tensor, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>) {
+    /// `y[rows, out] = activation(bf16(x) · Wᵀ + bias)` on the bf16 units, for a BF16 `W` (`x` f32, rounded
+    /// here, or already BF16).
+    private static func bf16GEMM(_ weight: Tensor, x: Tensor, rows: Int, bias: Tensor?, activation: Activation?,
+                                 y: UnsafeMutablePointer<Float>) {
         precondition(weight.dtype == .bf16, "bf16 compute needs BF16 weights, got \(weight.dtype.rawValue)")
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
-        withBF16(x, count: rows * inFeatures) { xb in
-            OneDNNMatmul.multiply(m: rows, n: outFeatures, k: inFeatures, a: xb, lda: inFeatures,
-                                  b: weight.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self), ldb: inFeatures,
-                                  transB: true, c: y, ldc: outFeatures)
+        let w = weight.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
+        func multiply(_ xb: UnsafePointer<UInt16>, _ b: UnsafePointer<Float>?) {
+            OneDNNMatmul.multiply(m: rows, n: outFeatures, k: inFeatures, a: xb, lda: inFeatures, b: w, ldb: inFeatures,
+                                  transB: true, c: y, ldc: outFeatures, bias: b, activation: activation)
         }
+        func withBias(_ body: (UnsafePointer<Float>?) -> Void) {
+            guard let bias else { return body(nil) }
+            bias.withFloats { body($0.baseAddress!) }
+        }
+        withBias { b in
+            if x.dtype == .bf16 {
+                multiply(x.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self), b)
+            } else {
+                x.withFloats { px in withBF16(px.baseAddress!, count: rows * inFeatures) { multiply($0, b) } }
+            }
+        }
+    }
+
+    /// `x` as the products of `compute` read it: on the bf16 path, for more than one row,
+    /// rounded to BF16 once (so that several `linear` calls on the same input — q/k/v, gate/up
+    /// — share one rounding); `x` itself otherwise.
+    public static func productInput(_ x: Tensor, compute: ComputePath) -> Tensor {
+        compute == .bf16 && x.shape.dropLast().reduce(1, *) > 1 ? x.converted(to: .bf16) : x
     }
 
     /// Calls `body` with `count` floats from `source` rounded to bf16 bits in a temporary buffer.

@@ -12,7 +12,7 @@ public enum Parallel {
 
     private static let workerCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// Sets the worker count (see `Threads.set`, which also sets OpenBLAS's and oneDNN's).
+    /// Sets the worker count (see `Threads.set`, which also sets OpenBLAS's).
     static func setWorkers(_ count: Int) { workerCount.store(max(1, count), ordering: .relaxed) }
 
     /// Runs `body(0..<parts)` concurrently (inline when `parts` is 1).

@@ -135,38 +135,98 @@ public enum Attention {
                 GEMM.sgemm(m: rows, n: headDim, k: width, a: probabilities, lda: width, b: v + (h / shape.groups) * headDim,
                            ldb: kvWidth, c: out + r0 * qWidth + h * headDim, ldc: qWidth)
             })
-        blocks(shape, products, lastRowMean: lastRowMean)
+        withLastRows(shape, lastRowMean) { lastRows in
+            blocks(shape, products, heads: 0..<shape.heads, lastRows: lastRows, spreadSoftmax: true)
+        }
     }
 
     /// `run` on the bf16 units: queries, keys and values rounded to bf16 once (keys and values
     /// of a BF16 store are used as they are), each head's score and value products through
-    /// oneDNN with f32 results; softmax and the ranking row stay f32.
+    /// oneDNN with f32 results; softmax and the ranking row stay f32. The heads are split over
+    /// the `Parallel` workers, each running its heads' products and softmax on its own thread
+    /// (one fork per call, not one per product), and each head's Q, K and V columns are copied
+    /// into dense matrices first (oneDNN runs strided operands on a slower kernel).
     static func runBF16(q: UnsafePointer<Float>, keys: UnsafeRawPointer, values: UnsafeRawPointer, dtype: DType,
                         out: UnsafeMutablePointer<Float>, _ shape: Shape, lastRowMean: UnsafeMutablePointer<Float>?) {
         let (n, total, headDim) = (shape.queries, shape.keys, shape.headDim)
         let qWidth = shape.heads * headDim, kvWidth = shape.kvHeads * headDim
+        let block = min(n, queryBlock)
+        let halves = block * total + (n + 2 * total) * headDim   // bf16 scratch: probabilities, then one head's Q, K, V
         GEMM.withBF16(q, count: n * qWidth) { qb in
             withBF16Rows(keys, dtype: dtype, count: total * kvWidth) { kb in
                 withBF16Rows(values, dtype: dtype, count: total * kvWidth) { vb in
-                    BufferPool.withScratch(byteCount: 2 * min(n, queryBlock) * total) { raw in
-                        let probabilities = raw.bindMemory(to: UInt16.self, capacity: max(min(n, queryBlock) * total, 1))
-                        let products = BlockProducts(
-                            scores: { h, r0, rows, width, scores in
-                                OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale,
-                                                      a: qb + r0 * qWidth + h * headDim, lda: qWidth,
-                                                      b: kb + (h / shape.groups) * headDim, ldb: kvWidth, transB: true, c: scores, ldc: width)
-                            },
-                            values: { h, r0, rows, width, p in
-                                HalfPrecision.convertFromFloat(p, count: rows * width, dtype: .bf16, into: probabilities)
-                                OneDNNMatmul.multiply(m: rows, n: headDim, k: width, a: probabilities, lda: width,
-                                                      b: vb + (h / shape.groups) * headDim, ldb: kvWidth, transB: false,
-                                                      c: out + r0 * qWidth + h * headDim, ldc: qWidth)
-                            })
-                        blocks(shape, products, lastRowMean: lastRowMean)
+                    withLastRows(shape, lastRowMean) { lastRows in
+                        Parallel.forEachChunk(of: shape.heads, minimumPerWorker: 1) { heads in
+                            BufferPool.withScratch(byteCount: 4 * block * headDim + 2 * halves) { raw in
+                                let headOut = raw.bindMemory(to: Float.self, capacity: block * headDim)
+                                let probabilities = (raw + 4 * block * headDim).bindMemory(to: UInt16.self, capacity: halves)
+                                let head = HeadColumns(q: probabilities + block * total, k: probabilities + block * total + n * headDim,
+                                                       v: probabilities + block * total + (n + total) * headDim)
+                                var packed = (query: -1, keyValue: -1)
+                                func pack(_ h: Int) {
+                                    if packed.query != h {
+                                        HeadColumns.copy(qb + h * headDim, stride: qWidth, rows: n, headDim: headDim, into: head.q)
+                                        packed.query = h
+                                    }
+                                    let kvh = h / shape.groups
+                                    if packed.keyValue != kvh {
+                                        HeadColumns.copy(kb + kvh * headDim, stride: kvWidth, rows: total, headDim: headDim, into: head.k)
+                                        HeadColumns.copy(vb + kvh * headDim, stride: kvWidth, rows: total, headDim: headDim, into: head.v)
+                                        packed.keyValue = kvh
+                                    }
+                                }
+                                let products = BlockProducts(
+                                    scores: { h, r0, rows, width, scores in
+                                        pack(h)
+                                        OneDNNMatmul.multiply(m: rows, n: width, k: headDim, alpha: shape.scale, a: head.q + r0 * headDim,
+                                                              lda: headDim, b: head.k, ldb: headDim, transB: true, c: scores, ldc: width,
+                                                              spread: false)
+                                    },
+                                    values: { h, r0, rows, width, p in
+                                        HalfPrecision.convertFromFloat(p, count: rows * width, dtype: .bf16, into: probabilities)
+                                        OneDNNMatmul.multiply(m: rows, n: headDim, k: width, a: probabilities, lda: width,
+                                                              b: head.v, ldb: headDim, transB: false, c: headOut, ldc: headDim, spread: false)
+                                        for i in 0..<rows {
+                                            (out + (r0 + i) * qWidth + h * headDim).update(from: headOut + i * headDim, count: headDim)
+                                        }
+                                    })
+                                blocks(shape, products, heads: heads, lastRows: lastRows, spreadSoftmax: false)
+                            }
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// Where one head's columns of Q, K and V are copied to as dense `[rows, headDim]` bf16
+    /// matrices.
+    private struct HeadColumns {
+        let q: UnsafeMutablePointer<UInt16>, k: UnsafeMutablePointer<UInt16>, v: UnsafeMutablePointer<UInt16>
+
+        /// Copies `headDim` columns of `rows` rows (`stride` apart) from `source` to `destination`.
+        static func copy(_ source: UnsafePointer<UInt16>, stride: Int, rows: Int, headDim: Int, into destination: UnsafeMutablePointer<UInt16>) {
+            for i in 0..<rows { (destination + i * headDim).update(from: source + i * stride, count: headDim) }
+        }
+    }
+
+    /// Calls `body` with room for each head's last-row probabilities (`[heads, keys]`) when
+    /// `lastRowMean` is asked for (nil otherwise), then writes their mean over heads — summed in
+    /// head order — into `lastRowMean`.
+    private static func withLastRows(_ shape: Shape, _ lastRowMean: UnsafeMutablePointer<Float>?,
+                                     _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+        guard let lastRowMean else { return body(nil) }
+        let total = shape.keys
+        let lastRows = UnsafeMutablePointer<Float>.allocate(capacity: max(shape.heads * total, 1))
+        defer { lastRows.deallocate() }
+        body(lastRows)
+        lastRowMean.update(repeating: 0, count: total)
+        for h in 0..<shape.heads {
+            let row = lastRows + h * total
+            for j in 0..<total { lastRowMean[j] += row[j] }
+        }
+        let inv = 1 / Float(shape.heads)
+        for j in 0..<total { lastRowMean[j] *= inv }
     }
 
     /// Rows of f32 or bf16 elements as bf16 bits: BF16 rows in place, f32 rows rounded into a
@@ -188,32 +248,32 @@ public enum Attention {
         let values: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
     }
 
-    /// The prefill loop over heads and blocks of query rows: a causal block only scores the keys
-    /// its last row sees (the lower triangle, not all n × total scores), and the scratch is one
-    /// block's rows. With `lastRowMean`, the last query's probabilities are averaged over heads.
-    private static func blocks(_ shape: Shape, _ products: BlockProducts, lastRowMean: UnsafeMutablePointer<Float>?) {
-        let (n, total, heads) = (shape.queries, shape.keys, shape.heads)
-        lastRowMean?.update(repeating: 0, count: total)
+    /// The prefill loop over `heads` and blocks of query rows: a causal block only scores the
+    /// keys its last row sees (the lower triangle, not all n × total scores), and the scratch is
+    /// one block's rows. With `lastRows` (`[heads, keys]`), each head's last-query probabilities
+    /// are written to its row. `spreadSoftmax` splits each block's softmax over the workers
+    /// (callers already on a worker pass false).
+    private static func blocks(_ shape: Shape, _ products: BlockProducts, heads: Range<Int>, lastRows: UnsafeMutablePointer<Float>?,
+                               spreadSoftmax: Bool) {
+        let (n, total) = (shape.queries, shape.keys)
         let block = min(n, queryBlock)
         BufferPool.withScratch(byteCount: 4 * block * total) { raw in
             let scores = raw.bindMemory(to: Float.self, capacity: max(block * total, 1))
-            for h in 0..<heads {
+            for h in heads {
                 for r0 in stride(from: 0, to: n, by: block) {
                     let rows = min(block, n - r0)
                     let width = shape.causal ? total - n + r0 + rows : total
                     products.scores(h, r0, rows, width, scores)
-                    normalizeRows(scores, rows: rows, width: width, firstVisible: shape.causal ? total - n + r0 + 1 : width)
-                    if let lastRowMean, r0 + rows == n {
-                        let last = scores + (rows - 1) * width
-                        for j in 0..<width { lastRowMean[j] += last[j] }
+                    normalizeRows(scores, rows: rows, width: width, firstVisible: shape.causal ? total - n + r0 + 1 : width,
+                                  spread: spreadSoftmax)
+                    if let lastRows, r0 + rows == n {
+                        let last = scores + (rows - 1) * width, row = lastRows + h * total
+                        row.update(from: last, count: width)
+                        (row + width).update(repeating: 0, count: total - width)
                     }
                     products.values(h, r0, rows, width, scores)
                 }
             }
-        }
-        if let lastRowMean {
-            let inv = 1 / Float(heads)
-            for j in 0..<total { lastRowMean[j] *= inv }
         }
     }
 
@@ -269,13 +329,18 @@ public enum Attention {
     static let queryBlock = 256
 
     /// Softmax of `rows` score rows of `width` keys in place; row `i` sees its first
-    /// `min(width, firstVisible + i)` keys, the rest become 0.
-    private static func normalizeRows(_ scores: UnsafeMutablePointer<Float>, rows n: Int, width: Int, firstVisible: Int) {
-        Parallel.forEachChunk(of: n, minimumPerWorker: max(1, 32_768 / max(width, 1))) { rows in for i in rows {
-            let row = scores + i * width
-            let visible = min(width, firstVisible + i)
-            Softmax.inPlace(row, count: visible)
-            if visible < width { (row + visible).update(repeating: 0, count: width - visible) }
-        } }
+    /// `min(width, firstVisible + i)` keys, the rest become 0. `spread` splits the rows over the
+    /// workers.
+    private static func normalizeRows(_ scores: UnsafeMutablePointer<Float>, rows n: Int, width: Int, firstVisible: Int, spread: Bool) {
+        func normalize(_ rows: Range<Int>) {
+            for i in rows {
+                let row = scores + i * width
+                let visible = min(width, firstVisible + i)
+                Softmax.inPlace(row, count: visible)
+                if visible < width { (row + visible).update(repeating: 0, count: width - visible) }
+            }
+        }
+        guard spread else { return normalize(0..<n) }
+        Parallel.forEachChunk(of: n, minimumPerWorker: max(1, 32_768 / max(width, 1)), normalize)
     }
 }

@@ -43,6 +43,9 @@ public struct Linear: Sendable {
     public var outFeatures: Int { weight.shape[0] }
     public var inFeatures: Int { weight.shape[1] }
 
-    /// Applies the layer to every row of `x` (`[…, in]` → `[…, out]`).
-    public func callAsFunction(_ x: Tensor) -> Tensor { GEMM.linear(x, weight: weight, bias: bias, compute: compute) }
+    /// Applies the layer to every row of `x` (`[…, in]` → `[…, out]`), then `activation` if
+    /// given (fused into the product on the bf16 path; see `GEMM.linear`).
+    public func callAsFunction(_ x: Tensor, activation: Activation? = nil) -> Tensor {
+        GEMM.linear(x, weight: weight, bias: bias, activation: activation, compute: compute)
+    }
 }

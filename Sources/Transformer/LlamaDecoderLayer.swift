@@ -80,7 +80,7 @@ extension LlamaDecoderLayer: DecoderLayer {
 
     /// The layer over `state`; returns the keys (after RoPE) it appended to `cache`.
     private func run(_ state: inout TokenState, cache: inout any KVStore, lastRowMean: UnsafeMutablePointer<Float>?) -> Tensor {
-        let x = normalizedInput(state.hidden)
+        let x = GEMM.productInput(normalizedInput(state.hidden), compute: compute)   // rounded once for q, k and v
         var q = qProj(x), k = kProj(x)
         let v = vProj(x)
         rope.apply(&q, positions: state.positions)
@@ -89,7 +89,8 @@ extension LlamaDecoderLayer: DecoderLayer {
         let attended = Attention.causal(queries: q, store: cache, heads: config.headCount, kvHeads: config.kvHeadCount,
                                         lastRowMean: lastRowMean, compute: compute)
         state.hidden.add(oProj(attended))
-        let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
+        let x2 = GEMM.productInput(Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps),
+                                   compute: compute)   // rounded once for gate and up
         var gate = gateProj(x2)
         config.hiddenAct.apply(&gate)
         gate.multiply(upProj(x2))

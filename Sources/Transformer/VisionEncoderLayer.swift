@@ -57,7 +57,8 @@ public struct VisionEncoderLayer<Config: VisionEncoderConfig>: Sendable {
     /// (`[heads, tokens]`, from the Q/K the pass used — bf16-rounded on the bf16 path) and the
     /// key projections (`[tokens, D]`).
     public func callAsFunction(_ x: inout Tensor, observing needs: VisionNeeds) -> (classAttention: Tensor?, keys: Tensor?) {
-        let h = Normalization.layerNorm(x, weight: layerNorm1.weight, bias: layerNorm1.bias, eps: config.layerNormEps)
+        let h = GEMM.productInput(Normalization.layerNorm(x, weight: layerNorm1.weight, bias: layerNorm1.bias, eps: config.layerNormEps),
+                                  compute: compute)   // rounded once for q, k and v
         let q = qProj(h), k = kProj(h), v = vProj(h)
         var classAttention: Tensor?
         if needs.contains(.classAttention) {
@@ -68,8 +69,8 @@ public struct VisionEncoderLayer<Config: VisionEncoderConfig>: Sendable {
         let attended = Attention.unmasked(queries: q, keys: k, values: v, heads: config.headCount, kvHeads: config.headCount,
                                           compute: compute)
         x.add(outProj(attended))
-        var hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps))
-        config.hiddenAct.apply(&hidden)
+        let hidden = fc1(Normalization.layerNorm(x, weight: layerNorm2.weight, bias: layerNorm2.bias, eps: config.layerNormEps),
+                         activation: config.hiddenAct)
         x.add(fc2(hidden))
         return (classAttention, needs.contains(.towerKeys) ? k : nil)
     }

@@ -15,15 +15,19 @@ struct OneDNNMatmulTests {
         return (0..<count).map { _ in HalfPrecision.bf16FromFloat(Float(generator.next() >> 40) / Float(1 << 23) - 1) }
     }
 
-    /// `C = alpha · A · op(B)` computed by oneDNN and in double; fails with the worst element.
-    static func check(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, transB: Bool, alpha: Float) {
+    /// `C = alpha · A · op(B) (+ bias)` computed by oneDNN and in double; fails with the worst
+    /// element. Returns `C`.
+    @discardableResult
+    static func check(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, transB: Bool, alpha: Float,
+                      bias: [Float]? = nil, spread: Bool = true) -> [Float] {
         let a = operand(m * lda, seed: 1), b = operand((transB ? n : k) * ldb, seed: 2)
         var c = [Float](repeating: .nan, count: m * ldc)
-        OneDNNMatmul.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transB: transB, c: &c, ldc: ldc)
+        OneDNNMatmul.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transB: transB, c: &c, ldc: ldc,
+                              bias: bias, spread: spread)
         var worst = 0.0
         for i in 0..<m {
             for j in 0..<n {
-                var sum = 0.0, magnitude = 0.0
+                var sum = Double(bias?[j] ?? 0) / Double(alpha), magnitude = abs(sum)
                 for p in 0..<k {
                     let term = Double(HalfPrecision.floatFromBF16(a[i * lda + p]))
                         * Double(HalfPrecision.floatFromBF16(transB ? b[j * ldb + p] : b[p * ldb + j]))
@@ -35,6 +39,7 @@ struct OneDNNMatmulTests {
             }
         }
         #expect(worst <= 1e-5, "m \(m) n \(n) k \(k) transB \(transB): worst relative error \(worst)")
+        return c
     }
 
     @Test func implementationIsNative() {
@@ -53,6 +58,38 @@ struct OneDNNMatmulTests {
     func stridedHeadSlices(transB: Bool) {
         Self.check(m: 33, n: 45, k: 16, lda: 64, ldb: transB ? 48 : 80, ldc: 50, transB: transB, alpha: 0.25)
         Self.check(m: 33, n: 45, k: 16, lda: 64, ldb: transB ? 48 : 80, ldc: 50, transB: transB, alpha: 0.125)
+    }
+
+    /// A product large enough to be split into row slices over the workers (65 × 300 × 300
+    /// multiply-adds: uneven slices), with a bias added by oneDNN, equals the same product on
+    /// one thread element for element.
+    @Test(arguments: [true, false])
+    func spreadProductWithBias(transB: Bool) {
+        let (m, n, k) = (65, 300, 300)
+        #expect(m * n * k >= OneDNNMatmul.spreadMultiplyAdds)
+        let bias = (0..<n).map { Float($0 % 7) - 3 }
+        let spread = Self.check(m: m, n: n, k: k, lda: k, ldb: transB ? k : n, ldc: n, transB: transB, alpha: 1, bias: bias)
+        let single = Self.check(m: m, n: n, k: k, lda: k, ldb: transB ? k : n, ldc: n, transB: transB, alpha: 1, bias: bias,
+                                spread: false)
+        #expect(spread == single)
+    }
+
+    /// An activation fused into the product (a oneDNN post-op after the bias) against the
+    /// product followed by `Activation.apply`: 1e-5 relative (oneDNN's exp and erf differ from
+    /// libm's in the last bits). The f32 path applies the activation as it always did.
+    @Test(arguments: [Activation.silu, .quickGELU, .gelu, .geluTanh])
+    func fusedActivation(_ activation: Activation) {
+        var generator = SplitMix64(seed: 11)
+        func uniform(_ count: Int, _ scale: Float) -> [Float] { (0..<count).map { _ in scale * (Float(generator.next() >> 40) / Float(1 << 23) - 1) } }
+        let x = Tensor(shape: [6, 40], values: uniform(240, 2)), w = Tensor(shape: [20, 40], values: uniform(800, 1)).converted(to: .bf16)
+        let b = Tensor(shape: [20], values: uniform(20, 1))
+        var separate = GEMM.linear(x, weight: w, bias: b, compute: .bf16)
+        activation.apply(&separate)
+        let fused = GEMM.linear(x, weight: w, bias: b, activation: activation, compute: .bf16).floats
+        for (f, s) in zip(fused, separate.floats) { #expect(abs(f - s) <= 1e-5 * max(1, abs(s)), "\(activation): \(f) vs \(s)") }
+        var f32 = GEMM.linear(x, weight: w, bias: b)
+        activation.apply(&f32)
+        #expect(GEMM.linear(x, weight: w, bias: b, activation: activation).floats == f32.floats)
     }
 
     /// An empty inner dimension gives zeros; empty outer dimensions write nothing.
@@ -92,6 +129,12 @@ struct OneDNNMatmulTests {
                 #expect(abs(Double(y[r * outFeatures + o]) - sum) <= 1e-5, "row \(r) output \(o)")
             }
         }
+        // An input rounded once for several products gives the same products.
+        let rounded = GEMM.productInput(x, compute: .bf16)
+        #expect(rounded.dtype == .bf16)
+        #expect(GEMM.linear(rounded, weight: w, bias: b, compute: .bf16).floats == y)
+        #expect(GEMM.productInput(x, compute: .f32).dtype == .f32)
+        #expect(GEMM.productInput(x.gatherRows([2]), compute: .bf16).dtype == .f32)
         let single = GEMM.linear(x.gatherRows([2]), weight: w, compute: .bf16).floats
         let exact = GEMM.linear(x.gatherRows([2]), weight: w).floats
         #expect(single == exact)
