@@ -35,6 +35,31 @@ import TestSupport
         #expect(a.floats == b.floats)
     }
 
+    /// Widths with and without a tail past the 16-lane sums (a 7B's 4096, CLIP's 1024), against
+    /// the definitions in float64.
+    @Test(arguments: [1, 7, 17, 33, 1000, 1024, 4099])
+    func normsAtEveryWidthMatchFloat64(width: Int) {
+        var generator = SplitMix64(seed: UInt64(width))
+        let rows = 3
+        let values = (0..<(rows * width)).map { i in Float.random(in: -2..<2, using: &generator) + (i / width == 1 ? 50 : 0) }
+        let w = (0..<width).map { _ in Float.random(in: 0.5..<1.5, using: &generator) }, b = (0..<width).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
+        let x = Tensor(shape: [rows, width], values: values)
+        let rms = Normalization.rmsNorm(x, weight: Tensor(shape: [width], values: w), eps: 1e-6).floats
+        let layer = Normalization.layerNorm(x, weight: Tensor(shape: [width], values: w), bias: Tensor(shape: [width], values: b), eps: 1e-5).floats
+        for r in 0..<rows {
+            let row = values[(r * width)..<((r + 1) * width)].map(Double.init)
+            let meanSquare = row.reduce(0) { $0 + $1 * $1 } / Double(width)
+            let mean = row.reduce(0, +) / Double(width)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(width)
+            for i in 0..<width {
+                let expectedRMS = Double(w[i]) * row[i] / (meanSquare + 1e-6).squareRoot()
+                let expectedLayer = (row[i] - mean) / (variance + 1e-5).squareRoot() * Double(w[i]) + Double(b[i])
+                #expect(abs(Double(rms[r * width + i]) - expectedRMS) <= 1e-5 * abs(expectedRMS) + 1e-5, "rms width \(width) [\(r), \(i)]")
+                #expect(abs(Double(layer[r * width + i]) - expectedLayer) <= 1e-5 * abs(expectedLayer) + 1e-5, "layer width \(width) [\(r), \(i)]")
+            }
+        }
+    }
+
     /// Rows: random, mean 50 (a one-pass variance would lose digits), ×1e-3, constant.
     @Test(arguments: [("1e-5", Float(1e-5)), ("1e-6", Float(1e-6))])
     func layerNormMatchesTorch(tag: String, eps: Float) throws {
