@@ -163,30 +163,33 @@ public final class GenerationQueue: @unchecked Sendable {
         return request.cancelled
     }
 
-    /// One decode step of every running request, retiring the finished ones.
+    /// One decode step of every running request, retiring the finished ones — before their last
+    /// event, so a client that has its whole answer finds the slot already free.
     private func stepRunning() {
         condition.lock()
         let batch = running.filter { !$0.cancelled }
         condition.unlock()
-        var done: [Request] = []
         for request in batch {
             do {
                 if let token = try request.session?.step() {
                     request.continuation.yield(.token(token))
                 }
                 if let session = request.session, session.isFinished {
+                    retire(request)
                     request.continuation.yield(.finished(session.result))
                     request.continuation.finish()
-                    done.append(request)
                 }
             } catch {
+                retire(request)
                 request.continuation.finish(throwing: error)
-                done.append(request)
             }
         }
-        guard !done.isEmpty else { return }
+    }
+
+    /// Frees `request`'s slot.
+    private func retire(_ request: Request) {
         condition.lock()
-        running.removeAll { r in done.contains { $0 === r } }
+        running.removeAll { $0 === request }
         condition.broadcast()
         condition.unlock()
     }
