@@ -122,6 +122,18 @@ else
     fail "inspect ops/linear.safetensors" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"
 fi
 
+gguf_file="$root/Tests/Fixtures/gguf/tiny.gguf"
+run inspect "$gguf_file"
+if [ "$status" -eq 0 ] && [[ "$out" == *"test.array_string${tab}array[string]${tab}[\"a\", \"\", \"ünï\"]"* ]] \
+    && [[ "$out" == *"quant.q8_0${tab}Q8_0${tab}[2, 64]${tab}136"* ]] \
+    && [[ "$(tail -n 1 "$scratch/out")" == "5 tensors, 319 elements, 410 bytes" ]]; then
+    pass "inspect gguf/tiny.gguf (metadata and tensors)"
+else
+    fail "inspect gguf/tiny.gguf" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"
+fi
+printf 'GGUF\x03\x00\x00\x00' > "$scratch/short.gguf"
+expect_one_line_error "inspect a truncated .gguf" "$scratch/short.gguf"
+
 # --- malformed inputs: one line on stderr, exit status 1 ------------------------------------------
 count=0
 for entry in "$fixtures"/malformed/*; do
