@@ -40,7 +40,7 @@ let package = Package(
 
         // Library modules.
         .target(name: "Tensors", dependencies: ["CBLAS", "CKernels", "COneDNN"]),
-        .target(name: "WeightIO", dependencies: ["Tensors", "CJSON"]),
+        .target(name: "WeightIO", dependencies: ["Tensors", "CJSON", "CKernels"]),
         .target(name: "PyramidDrop", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["CKernels", "Tensors", "WeightIO", "PyramidDrop"]),
         .target(name: "Tokenizer", dependencies: ["WeightIO", "CJSON"]),

@@ -126,7 +126,7 @@ gguf_file="$root/Tests/Fixtures/gguf/tiny.gguf"
 run inspect "$gguf_file"
 if [ "$status" -eq 0 ] && [[ "$out" == *"test.array_string${tab}array[string]${tab}[\"a\", \"\", \"ünï\"]"* ]] \
     && [[ "$out" == *"quant.q8_0${tab}Q8_0${tab}[2, 64]${tab}136"* ]] \
-    && [[ "$(tail -n 1 "$scratch/out")" == "5 tensors, 319 elements, 410 bytes" ]]; then
+    && [[ "$(tail -n 1 "$scratch/out")" == "11 tensors, 3007 elements, 2232 bytes" ]]; then
     pass "inspect gguf/tiny.gguf (metadata and tensors)"
 else
     fail "inspect gguf/tiny.gguf" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Why a GGUF file was refused: one line naming the file and the problem.
 public struct GGUFError: Error, CustomStringConvertible, Equatable {
     public let path: String
@@ -225,5 +227,23 @@ struct GGUFReader {
         case 12: return .float64(Double(bitPattern: try scalar(UInt64.self, key)))
         default: throw GGUFError(path: path, problem: "\(key) has the unknown value type \(type)")
         }
+    }
+}
+
+extension GGUFFile {
+    /// Types `floats(of:)` decodes: the plain floats and the block formats people download
+    /// (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q8_K).
+    public static let decodableTypes: Set<GGUFTensorType> = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .q8_K]
+
+    /// `tensor`'s values as f32, dequantized exactly as ggml does (row-major, `tensor.shape`).
+    public func floats(of tensor: TensorEntry) throws -> [Float] {
+        guard Self.decodableTypes.contains(tensor.type) else {
+            throw GGUFError(path: path, problem: "tensor \(tensor.name) is \(tensor.type), which this tool does not read")
+        }
+        let source = bytes(of: tensor)
+        var values = [Float](repeating: 0, count: tensor.elementCount)
+        let status = values.withUnsafeMutableBufferPointer { pd_dequantize(tensor.type.rawValue, source.baseAddress, $0.baseAddress, tensor.elementCount) }
+        guard status == 0 else { throw GGUFError(path: path, problem: "tensor \(tensor.name): \(tensor.type) could not be decoded") }
+        return values
     }
 }

@@ -38,6 +38,24 @@ import WeightIO
         #expect(file.tensor(named: "quant.q8_0")?.shape == [2, 64])
     }
 
+    /// Every block type decodes bit for bit as the gguf package's `dequantize` (a port of
+    /// ggml-quants.c's dequantize_row_*): equal SHA-256 of the f32 values.
+    @Test func dequantizesAsGGUFDoes() throws {
+        let file = try GGUFFile(path: Self.path)
+        let expected = try JSON.parse(contentsOf: Fixtures.path("gguf/expected.json"))
+        var decoded = Set<String>()
+        for entry in try expected.requireArray("tensors") {
+            let tensor = try #require(file.tensor(named: try entry.requireString("name")))
+            let values = try file.floats(of: tensor)
+            let digest = try entry.requireString("dequantized_sha256")
+            let first = try entry.requireArray("first").map { Float(try #require($0.doubleValue)) }
+            #expect(values.withUnsafeBytes { SHA256.hex($0) } == digest, "\(tensor.name) (\(tensor.type))")
+            #expect(Array(values.prefix(first.count)) == first, "\(tensor.name)")
+            decoded.insert(tensor.type.description)
+        }
+        #expect(decoded == ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"])
+    }
+
     // MARK: hostile files
 
     /// A GGUF file built by hand: header, the given metadata and tensor-info bytes, padding, data.

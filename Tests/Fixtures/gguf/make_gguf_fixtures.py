@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes tiny.gguf with the `gguf` package (PyPI, ggml's own Python writer) and expected.json:
-metadata of every value type (nested arrays included), tensors of types F32, F16, BF16, Q8_0 and
-Q4_0 (quantized by gguf.quants), and what a reader must find: version, alignment, data start,
+metadata of every value type (nested arrays included), tensors of types F32, F16, BF16, Q8_0,
+Q4_0, Q4_1, Q5_0, Q5_1 (quantized by gguf.quants) and Q4_K, Q5_K, Q6_K (random blocks), and what a reader must find: version, alignment, data start,
 each tensor's ggml dimensions, offset, byte count and the SHA-256 of its bytes, and gguf's own
 dequantization of each (as float32 SHA-256 and the first values).
 
@@ -41,11 +41,26 @@ tensors = {
     "quant.q8_0": (rng.standard_normal((2, 64)).astype(np.float32), T.Q8_0),
     "quant.q4_0": (rng.standard_normal((3, 32)).astype(np.float32), T.Q4_0),
 }
-stored = {}
+for qtype in (T.Q4_1, T.Q5_0, T.Q5_1):
+    tensors["quant." + qtype.name.lower()] = (rng.standard_normal((2, 64)).astype(np.float32), qtype)
 for name, (values, qtype) in tensors.items():
     data = values if qtype in (T.F32, T.F16) else gguf.quants.quantize(values, qtype)
     writer.add_tensor(name, data, raw_dtype=qtype)
-    stored[name] = (data, qtype)
+
+
+def k_blocks(qtype, rows, blocks_per_row, scale_offsets):
+    """Random k-quant blocks (gguf cannot quantize k-quants): random quant and scale bytes, with
+    each half-precision super-block scale at `scale_offsets` set to a small random value."""
+    size = gguf.constants.GGML_QUANT_SIZES[qtype][1]
+    raw = rng.integers(0, 256, size=(rows * blocks_per_row, size), dtype=np.uint8)
+    for offset in scale_offsets:
+        raw[:, offset:offset + 2] = (rng.standard_normal((rows * blocks_per_row, 1)) * 0.05).astype(np.float16).view(np.uint8)
+    return raw.reshape(rows, blocks_per_row * size)
+
+
+writer.add_tensor("quant.q4_k", k_blocks(T.Q4_K, 2, 2, [0, 2]), raw_dtype=T.Q4_K)
+writer.add_tensor("quant.q5_k", k_blocks(T.Q5_K, 2, 1, [0, 2]), raw_dtype=T.Q5_K)
+writer.add_tensor("quant.q6_k", k_blocks(T.Q6_K, 3, 1, [208]), raw_dtype=T.Q6_K)
 writer.write_header_to_file()
 writer.write_kv_data_to_file()
 writer.write_tensors_to_file()
