@@ -118,3 +118,42 @@ import WeightIO
         }
     }
 }
+
+/// The GGUF writer lays a file out byte for byte as the `gguf` package does: the fixture read back
+/// and written again is the same file. Bad input is refused before anything is written.
+@Suite struct GGUFWriterTests {
+    @Test func rewritingTheFixtureGivesTheSameBytes() throws {
+        let file = try GGUFFile(path: GGUFReaderTests.path)
+        let folder = try TemporaryDirectory("pdrop-gguf")
+        let out = folder.path("copy.gguf")
+        try GGUFWriter.write(metadata: file.metadata, tensors: file.tensors.map {
+            GGUFWriter.Tensor(name: $0.name, type: $0.type, dimensions: $0.dimensions, bytes: file.bytes(of: $0))
+        }, to: out)
+        let original = try Data(contentsOf: URL(fileURLWithPath: GGUFReaderTests.path))
+        let copy = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(copy.count == original.count)
+        #expect(copy == original)
+    }
+
+    @Test func refusesBadInputAndWritesNothing() throws {
+        let folder = try TemporaryDirectory("pdrop-gguf")
+        let out = folder.path("bad.gguf")
+        let bytes = [UInt8](repeating: 0, count: 34)
+        bytes.withUnsafeBytes { raw in
+            let cases: [([(key: String, value: GGUFValue)], [GGUFWriter.Tensor], String)] = [
+                ([("k", .uint8(1)), ("k", .uint8(2))], [], "a metadata key appears twice"),
+                ([("general.alignment", .uint32(24))], [], "general.alignment must be a uint32 power of two"),
+                ([("a", .array(type: 4, [.uint32(1), .int8(2)]))], [], "a: an array of uint32 holds another type"),
+                ([], [GGUFWriter.Tensor(name: "t", type: .q8_0, dimensions: [33], bytes: raw)], "is not a multiple of Q8_0's block of 32"),
+                ([], [GGUFWriter.Tensor(name: "t", type: .q8_0, dimensions: [64], bytes: raw)], "34 bytes for Q8_0 [64], which need 68"),
+                ([], [GGUFWriter.Tensor(name: "t", type: .q8_0, dimensions: [32], bytes: raw),
+                      GGUFWriter.Tensor(name: "t", type: .q8_0, dimensions: [32], bytes: raw)], "a tensor name appears twice"),
+            ]
+            for (metadata, tensors, problem) in cases {
+                let message = "\(#expect(throws: GGUFError.self) { try GGUFWriter.write(metadata: metadata, tensors: tensors, to: out) }.map(String.init(describing:)) ?? "")"
+                #expect(message.contains(problem), "\(message)")
+                #expect(!FileManager.default.fileExists(atPath: out))
+            }
+        }
+    }
+}
