@@ -21,9 +21,26 @@ public protocol DecoderLayer: Sendable {
     /// `attention(of:in:)` before running `forward` and reads the keys back from `cache`; a layer
     /// that can take them from its own attention computation should.
     func forward(_ state: inout TokenState, cache: inout any KVStore, observing needs: LayerNeeds) -> LayerEvidence
+
+    /// One decode step of several sequences at once: row `i` of `state` is sequence `i`'s newest
+    /// token (at `state.positions[i]`), attending over `caches[i]` only, to which its key and
+    /// value are appended. Each row must come out as `forward` on it alone would give it. The
+    /// default runs the rows one at a time; a layer may read its weights once for all of them.
+    func decodeStep(_ state: inout TokenState, caches: inout [any KVStore])
 }
 
 extension DecoderLayer {
+    public func decodeStep(_ state: inout TokenState, caches: inout [any KVStore]) {
+        precondition(state.count == caches.count, "decodeStep: \(state.count) rows for \(caches.count) caches")
+        var rows: [Tensor] = []
+        for i in caches.indices {
+            var one = TokenState(hidden: state.hidden.gatherRows([i]), positions: [state.positions[i]], origins: [state.origins[i]])
+            forward(&one, cache: &caches[i])
+            rows.append(one.hidden)
+        }
+        state.hidden = Tensor(concatenatingRows: rows, width: state.hidden.shape[1])
+    }
+
     /// The mean-over-heads attention row of the last token over all rows of `state`, from this
     /// layer's own Q/K: what attention-ranked policies score image tokens with.
     public func lastTokenAttention(in state: TokenState) -> [Float] {

@@ -40,9 +40,16 @@ public protocol LanguageModel: Sendable {
     func finalNorm(_ hidden: Tensor) -> Tensor
     /// The LM head: logits `[rows, vocabularySize]` of normalised hidden states.
     func head(_ normalized: Tensor) -> Tensor
+    /// Logits of several sequences' newest tokens (`[rows, hiddenSize]` final hidden states), each
+    /// row exactly as `logits` of that row alone. The default computes them row by row.
+    func decodeLogits(_ hidden: Tensor) -> Tensor
 }
 
 extension LanguageModel {
     /// Logits `[rows, vocab]` of final hidden states: `head(finalNorm(hidden))`.
     public func logits(_ hidden: Tensor) -> Tensor { head(finalNorm(hidden)) }
+
+    public func decodeLogits(_ hidden: Tensor) -> Tensor {
+        Tensor(concatenatingRows: (0..<hidden.shape[0]).map { logits(hidden.gatherRows([$0])) }, width: vocabularySize)
+    }
 }

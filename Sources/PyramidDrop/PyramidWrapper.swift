@@ -98,6 +98,34 @@ public struct PyramidWrapper: Sendable {
         return (state, trace)
     }
 
+    /// One decode step of several sequences over the same layers: row `i` of `hidden` is sequence
+    /// `i`'s new token, driven by `wrappers[i]` (its policy's position mode) with `caches[i]`. Each
+    /// row comes out as `wrappers[i].decode` of it alone gives it; the layers may read their
+    /// weights once for all rows (`DecoderLayer.decodeStep`).
+    public static func decodeStep(_ hidden: Tensor, wrappers: [PyramidWrapper], caches: inout [SequenceCaches]) -> Tensor {
+        precondition(hidden.rank == 2 && hidden.shape[0] == wrappers.count && wrappers.count == caches.count && !wrappers.isEmpty,
+                     "decodeStep: \(hidden.shape) for \(wrappers.count) wrappers and \(caches.count) caches")
+        let layers = wrappers[0].layers
+        let origins = caches.map { TokenOrigin(promptIndex: $0.nextTokenIndex, imageIndex: nil) }
+        var state = TokenState(hidden: hidden, positions: Array(repeating: 0, count: caches.count), origins: origins)
+        for (index, layer) in layers.enumerated() {
+            var stores: [any KVStore] = []
+            for i in caches.indices {
+                state.positions[i] = wrappers[i].policy.positionMode == .compact ? caches[i].layers[index].count : caches[i].nextOriginalPosition
+                // Moved out, not copied, so that appending does not copy the cache.
+                stores.append(caches[i].layers[index])
+                caches[i].layers[index] = F32KVStore()
+            }
+            layer.decodeStep(&state, caches: &stores)
+            for i in caches.indices { caches[i].layers[index] = stores[i] }
+        }
+        for i in caches.indices {
+            caches[i].nextOriginalPosition += 1
+            caches[i].nextTokenIndex += 1
+        }
+        return state.hidden
+    }
+
     /// Runs one new token (hidden `[1, hiddenSize]`) through every layer, appending it to each
     /// layer's cache. Its position in each layer is that layer's next position: the cache length in
     /// `.compact` mode, or last prompt position + 1 + step in `.original` mode.

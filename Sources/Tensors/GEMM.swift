@@ -154,7 +154,7 @@ public enum GEMM {
 
     /// Runs a GEMV kernel `rows(r0, r1)` over `0..<outFeatures`, split over the cores when the
     /// matrix is large enough (our own kernels for f32 too: a decode step never wakes OpenBLAS).
-    private static func gemv(outFeatures: Int, inFeatures: Int, rows: (Int, Int) -> Void) {
+    static func gemv(outFeatures: Int, inFeatures: Int, rows: (Int, Int) -> Void) {
         let parts = outFeatures * inFeatures >= 1 << 18 ? Parallel.workers : 1
         Parallel.forEach(parts) { part in
             rows(outFeatures * part / parts, outFeatures * (part + 1) / parts)

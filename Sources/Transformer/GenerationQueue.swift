@@ -163,25 +163,36 @@ public final class GenerationQueue: @unchecked Sendable {
         return request.cancelled
     }
 
-    /// One decode step of every running request, retiring the finished ones — before their last
-    /// event, so a client that has its whole answer finds the slot already free.
+    /// One decode step of every running request — together, each weight read once for all of
+    /// them (`GenerationSession.step`) — retiring the finished ones before their last event, so
+    /// a client that has its whole answer finds the slot already free. The sessions are moved out
+    /// of their requests while they step (a copy left behind would make every KV append copy the
+    /// cache). A step can only fail on an internal error; then every request of the step fails.
     private func stepRunning() {
         condition.lock()
-        let batch = running.filter { !$0.cancelled }
+        let batch = running.filter { !$0.cancelled && $0.session != nil }
         condition.unlock()
-        for request in batch {
-            do {
-                if let token = try request.session?.step() {
-                    request.continuation.yield(.token(token))
-                }
-                if let session = request.session, session.isFinished {
-                    retire(request)
-                    request.continuation.yield(.finished(session.result))
-                    request.continuation.finish()
-                }
-            } catch {
+        var sessions = batch.map { request in
+            defer { request.session = nil }
+            return request.session!
+        }
+        let tokens: [Int?]
+        do {
+            tokens = try GenerationSession.step(&sessions)
+        } catch {
+            for request in batch {
                 retire(request)
                 request.continuation.finish(throwing: error)
+            }
+            return
+        }
+        for (request, (session, token)) in zip(batch, zip(sessions, tokens)) {
+            request.session = session
+            if let token { request.continuation.yield(.token(token)) }
+            if session.isFinished {
+                retire(request)
+                request.continuation.yield(.finished(session.result))
+                request.continuation.finish()
             }
         }
     }

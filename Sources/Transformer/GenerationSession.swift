@@ -52,11 +52,51 @@ public struct GenerationSession: Sendable {
             let hidden = generator.wrapper.decode(try generator.model.embed([last]), caches: &caches)
             logits = generator.model.logits(hidden).floats
         }
+        return sample()
+    }
+
+    /// `step()` of every session at once, each result as its own `step()` would give it (`nil` for
+    /// a finished session). The sessions must run over one model (a server's do; their policies
+    /// may differ): their decode goes through the layers together (`PyramidWrapper.decodeStep`),
+    /// each weight read once for all of them.
+    public static func step(_ sessions: inout [GenerationSession]) throws -> [Int?] {
+        var next = [Int?](repeating: nil, count: sessions.count)
+        let together = sessions.indices.filter { !sessions[$0].isFinished && !sessions[$0].tokens.isEmpty }
+        if together.count > 1 {
+            let model = sessions[together[0]].generator.model
+            precondition(together.allSatisfy { sessions[$0].generator.model.shape == model.shape }, "GenerationSession.step: sessions over different models")
+            let start = Date()
+            let hidden = try model.embed(together.map { sessions[$0].tokens.last! })
+            var caches = together.map { sessions[$0].caches }
+            for i in together { sessions[i].caches = SequenceCaches(layerCount: 0) }   // moved out, not copied
+            let out = PyramidWrapper.decodeStep(hidden, wrappers: together.map { sessions[$0].generator.wrapper }, caches: &caches)
+            let logits = model.decodeLogits(out)
+            let vocabulary = logits.shape[1], seconds = Date().timeIntervalSince(start) / Double(together.count)
+            logits.withFloats { all in
+                for (row, i) in together.enumerated() {
+                    sessions[i].caches = caches[row]
+                    sessions[i].logits = Array(all[(row * vocabulary)..<((row + 1) * vocabulary)])
+                    sessions[i].decodeSeconds += seconds
+                }
+            }
+            for i in together { next[i] = sessions[i].sample() }
+        }
+        for i in sessions.indices where !together.contains(i) || together.count <= 1 {
+            next[i] = try sessions[i].step()
+        }
+        return next
+    }
+
+    /// Samples the next token from `logits` and records it.
+    private mutating func sample() -> Int {
         let next = sampler.sample(logits, limit: options.eligibleVocabulary)
         tokens.append(next)
         if options.stopTokenIDs.contains(next) || tokens.count >= options.maxNewTokens { isFinished = true }
         return next
     }
+
+    /// The logits the next token is sampled from (the prefill's, then each decode step's).
+    public var currentLogits: [Float] { logits }
 
     /// Stops the generation: `step()` returns nil from now on.
     public mutating func finish() { isFinished = true }

@@ -45,6 +45,10 @@ public struct Linear: Sendable {
 
     /// Applies the layer to every row of `x` (`[…, in]` → `[…, out]`), then `activation` if
     /// given (fused into the product on the bf16 path; see `GEMM.linear`).
+    /// Applies the layer to every row of `x` exactly as to that row alone, reading the weight once
+    /// for all rows (`GEMM.rowwiseLinear`): a decode step of several sequences.
+    public func rows(_ x: Tensor) -> Tensor { GEMM.rowwiseLinear(x, weight: weight, bias: bias) }
+
     public func callAsFunction(_ x: Tensor, activation: Activation? = nil) -> Tensor {
         GEMM.linear(x, weight: weight, bias: bias, activation: activation, compute: compute)
     }

@@ -98,6 +98,28 @@ extension LlamaDecoderLayer: DecoderLayer {
         return k
     }
 
+    /// The rows' projections read each weight once for all sequences; each row's attention runs
+    /// over its own cache. Row for row the same arithmetic as `forward` on one token.
+    public func decodeStep(_ state: inout TokenState, caches: inout [any KVStore]) {
+        precondition(state.count == caches.count, "decodeStep: \(state.count) rows for \(caches.count) caches")
+        let x = normalizedInput(state.hidden)
+        var q = qProj.rows(x), k = kProj.rows(x)
+        let v = vProj.rows(x)
+        rope.apply(&q, positions: state.positions)
+        rope.apply(&k, positions: state.positions)
+        let attended = caches.indices.map { i in
+            caches[i].append(keys: k.gatherRows([i]), values: v.gatherRows([i]))
+            return Attention.causal(queries: q.gatherRows([i]), store: caches[i], heads: config.headCount, kvHeads: config.kvHeadCount,
+                                    lastRowMean: nil, compute: compute)
+        }
+        state.hidden.add(oProj.rows(Tensor(concatenatingRows: attended, width: q.shape[1])))
+        let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
+        var gate = gateProj.rows(x2)
+        config.hiddenAct.apply(&gate)
+        gate.multiply(upProj.rows(x2))
+        state.hidden.add(downProj.rows(gate))
+    }
+
     public func attention(of queries: [Int], in state: TokenState) -> Tensor {
         let x = normalizedInput(state.hidden)
         var q = qProj(x.gatherRows(queries)), k = kProj(x)

@@ -117,4 +117,9 @@ extension LlamaModel: LanguageModel {
     public func head(_ normalized: Tensor) -> Tensor {
         GEMM.linear(normalized, weight: lmHead)
     }
+
+    /// The head read once for all rows (`GEMM.rowwiseLinear`), each row as `logits` of it alone.
+    public func decodeLogits(_ hidden: Tensor) -> Tensor {
+        GEMM.rowwiseLinear(finalNorm(hidden), weight: lmHead)
+    }
 }

@@ -27,6 +27,43 @@ import Transformer
         #expect(try sessions[0].step() == nil)
     }
 
+    /// Three sessions (plain, PyramidDrop, FastV; different lengths and position modes) stepped
+    /// together with `GenerationSession.step` — one pass over the weights per step — give bit for
+    /// bit the tokens and logits of each stepped alone; the plain and PyramidDrop ones equal their
+    /// transformers / port references. Also over F16 and BF16 weights (the 16-bit GEMVs), on every
+    /// kernel level the CPU has.
+    @Test(arguments: [("llama", "llama"), ("qwen2", "qwen2"), ("llama", "llama-f16"), ("llama", "llama-bf16")], KernelPath.allCases)
+    func batchedStepsEqualSteppingAlone(fixture: (name: String, weights: String), path: KernelPath) throws {
+        try path.run { try batchedStepsEqualSteppingAlone(name: fixture.name, weights: fixture.weights) }
+    }
+
+    func batchedStepsEqualSteppingAlone(name: String, weights: String) throws {
+        let prompts = try ReferencePrompts(name, weights: weights)
+        let (model, expected) = (prompts.model, prompts.expected)
+        let fastV = try Generator(model: model, policy: FastVPolicy(k: 2, dropRatio: 0.5, positionMode: .compact))
+        func sessions() throws -> [GenerationSession] {
+            [try GenerationSession(generator: Generator(model: model), prompt: prompts.plain, options: GenerationOptions(maxNewTokens: 16, stopTokenIDs: [])),
+             try GenerationSession(generator: prompts.pyramidDrop(), prompt: prompts.dropped, options: GenerationOptions(maxNewTokens: 8, stopTokenIDs: [])),
+             try GenerationSession(generator: fastV, prompt: prompts.dropped, options: GenerationOptions(maxNewTokens: 12, stopTokenIDs: []))]
+        }
+        var alone = try sessions(), together = try sessions()
+        var aloneLogits: [[[Float]]] = [[], [], []], togetherLogits: [[[Float]]] = [[], [], []]
+        while together.contains(where: { !$0.isFinished }) {
+            let tokens = try GenerationSession.step(&together)
+            for i in together.indices {
+                if tokens[i] != nil { togetherLogits[i].append(together[i].currentLogits) }
+                if try alone[i].step() != nil { aloneLogits[i].append(alone[i].currentLogits) }
+            }
+        }
+        for i in alone.indices {
+            #expect(together[i].tokens == alone[i].tokens, "session \(i)")
+            #expect(togetherLogits[i] == aloneLogits[i], "session \(i): logits bit for bit")
+        }
+        guard name == weights else { return }
+        #expect(together[0].tokens == (try expected.tensor("greedy_ids").integers))
+        #expect(together[1].tokens == (try expected.tensor("pdrop_greedy").integers))
+    }
+
     /// `finish()` ends a session at once; `betweenLayers` runs once per layer and what it throws
     /// aborts the prefill.
     @Test func finishAndBetweenLayers() throws {

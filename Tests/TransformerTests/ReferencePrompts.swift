@@ -12,8 +12,10 @@ struct ReferencePrompts {
     let plain: TokenState
     let dropped: TokenState
 
-    init(_ name: String) throws {
-        model = try ModelFixtures.languageModel(name)
+    /// The prompts of fixture `name`, over the weights of fixture `weights` (default: the same;
+    /// `llama-f16` and `llama-bf16` hold `llama`'s weights rounded).
+    init(_ name: String, weights: String? = nil) throws {
+        model = try ModelFixtures.languageModel(weights ?? name)
         expected = try ModelFixtures.expected(name)
         let prompt = try expected.tensor("greedy_prompt").integers
         plain = TokenState(hidden: try model.embed(prompt), isImage: Array(repeating: false, count: prompt.count))
