@@ -95,6 +95,17 @@ static void scale_min_k4(int j, const uint8_t *q, uint8_t *scale, uint8_t *min) 
     }
 }
 
+/* The scales and mins of sub-blocks `is` and `is + 1` of a Q4_K/Q5_K block: d * sc and dmin * m. */
+static void scale_pair(int is, const uint8_t *scales, float d, float dmin, float out[4]) {
+    uint8_t sc, m;
+    scale_min_k4(is, scales, &sc, &m);
+    out[0] = d * sc;
+    out[1] = dmin * m;
+    scale_min_k4(is + 1, scales, &sc, &m);
+    out[2] = d * sc;
+    out[3] = dmin * m;
+}
+
 /* Q4_K: d, dmin (halves), 12 bytes of scales/mins, 128 bytes of nibbles; 8 sub-blocks of 32, in
  * pairs over 32 bytes (low nibbles first). y = (d * sc) * q - (dmin * m). */
 static void q4_k(const uint8_t *b, float *y) {
@@ -102,13 +113,10 @@ static void q4_k(const uint8_t *b, float *y) {
     const uint8_t *scales = b + 4, *q = b + 16;
     int is = 0;
     for (int n = 0; n < 256; n += 64) {
-        uint8_t sc, m;
-        scale_min_k4(is + 0, scales, &sc, &m);
-        const float d1 = d * sc, m1 = dmin * m;
-        scale_min_k4(is + 1, scales, &sc, &m);
-        const float d2 = d * sc, m2 = dmin * m;
-        for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0xF) - m1;
-        for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
+        float s[4];
+        scale_pair(is, scales, d, dmin, s);
+        for (int l = 0; l < 32; l++) *y++ = s[0] * (float)(q[l] & 0xF) - s[1];
+        for (int l = 0; l < 32; l++) *y++ = s[2] * (float)(q[l] >> 4) - s[3];
         q += 32;
         is += 2;
     }
@@ -121,13 +129,10 @@ static void q5_k(const uint8_t *b, float *y) {
     int is = 0;
     uint8_t u1 = 1, u2 = 2;
     for (int n = 0; n < 256; n += 64) {
-        uint8_t sc, m;
-        scale_min_k4(is + 0, scales, &sc, &m);
-        const float d1 = d * sc, m1 = dmin * m;
-        scale_min_k4(is + 1, scales, &sc, &m);
-        const float d2 = d * sc, m2 = dmin * m;
-        for (int l = 0; l < 32; l++) *y++ = d1 * (float)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
-        for (int l = 0; l < 32; l++) *y++ = d2 * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+        float s[4];
+        scale_pair(is, scales, d, dmin, s);
+        for (int l = 0; l < 32; l++) *y++ = s[0] * (float)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - s[1];
+        for (int l = 0; l < 32; l++) *y++ = s[2] * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - s[3];
         ql += 32;
         is += 2;
         u1 <<= 2;
