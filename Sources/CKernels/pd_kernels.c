@@ -655,3 +655,43 @@ void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t
 #endif
     gemv_scalar(w, is_bf16, x, y, cols, r0, r1);
 }
+
+/* ---- several input vectors (a decode step of several sequences) ----------------------------- */
+
+/* Weight rows per block: 64 rows of 4096 16-bit weights are 512 KB, which stay in a core's L2
+ * while every vector passes over them. Blocks start at r0 + a multiple of 64, so the kernels group
+ * rows in eights exactly as one call over [r0, r1) does. */
+enum { vector_block_rows = 64 };
+
+void pd_gemv_32_vectors(const float *w, const float *x, size_t vectors, float *y, size_t ldy, size_t cols,
+                        size_t r0, size_t r1) {
+    for (size_t rb = r0; rb < r1; rb += vector_block_rows) {
+        const size_t re = rb + vector_block_rows < r1 ? rb + vector_block_rows : r1;
+        for (size_t v = 0; v < vectors; v++) pd_gemv_32(w, x + v * cols, y + v * ldy, cols, rb, re);
+    }
+}
+
+void pd_gemv_16_vectors(const uint16_t *w, int is_bf16, const float *x, size_t vectors, float *y, size_t ldy, size_t cols,
+                        size_t r0, size_t r1) {
+#ifdef PD_X86
+    if (is_bf16 && (has_avx512() || has_avx2())) {
+        /* x in pair order once for every block, not once per call. */
+        const size_t block = has_avx512() ? 32 : 16, stride = cols + block;
+        bf16_gemv_fn gemv = has_avx512() ? gemv_avx512_bf16 : gemv_avx2_bf16;
+        float *xp = malloc(vectors * stride * sizeof(float));
+        if (xp) {
+            for (size_t v = 0; v < vectors; v++) pair_order(x + v * cols, xp + v * stride, cols, block);
+            for (size_t rb = r0; rb < r1; rb += vector_block_rows) {
+                const size_t re = rb + vector_block_rows < r1 ? rb + vector_block_rows : r1;
+                for (size_t v = 0; v < vectors; v++) gemv(w, xp + v * stride, x + v * cols, y + v * ldy, cols, rb, re);
+            }
+            free(xp);
+            return;
+        }
+    }
+#endif
+    for (size_t rb = r0; rb < r1; rb += vector_block_rows) {
+        const size_t re = rb + vector_block_rows < r1 ? rb + vector_block_rows : r1;
+        for (size_t v = 0; v < vectors; v++) pd_gemv_16(w, is_bf16, x + v * cols, y + v * ldy, cols, rb, re);
+    }
+}

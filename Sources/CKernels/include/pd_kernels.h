@@ -27,6 +27,14 @@ void pd_gemv_16(const uint16_t *w, int is_bf16, const float *x, float *y, size_t
 /* The same for an f32 W. */
 void pd_gemv_32(const float *w, const float *x, float *y, size_t cols, size_t row_begin, size_t row_end);
 
+/* pd_gemv_16 / pd_gemv_32 for `vectors` inputs at once (x: `vectors` rows of `cols` floats; output
+ * v goes to y + v * ldy), each output exactly what the one-vector call gives, while each block of
+ * weight rows is read from memory once for all vectors (a decode step of several sequences). */
+void pd_gemv_16_vectors(const uint16_t *w, int is_bf16, const float *x, size_t vectors, float *y, size_t ldy, size_t cols,
+                        size_t row_begin, size_t row_end);
+void pd_gemv_32_vectors(const float *w, const float *x, size_t vectors, float *y, size_t ldy, size_t cols,
+                        size_t row_begin, size_t row_end);
+
 /* x[i] = x[i] / (1 + exp(-x[i])) (SiLU), in place. */
 void pd_silu(float *x, size_t count);
 
