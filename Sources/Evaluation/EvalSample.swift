@@ -32,8 +32,15 @@ public enum EvalDataset {
     /// Longest line accepted (a sample is a few hundred bytes; this bounds memory on a bad file).
     public static let maxLineBytes = 1 << 20
 
-    public static func read(_ path: String) throws -> [EvalSample] {
+    public static func read(_ path: String) throws -> [EvalSample] { try load(path).samples }
+
+    /// `read`, with the SHA-256 of the file's bytes (for the shard manifest), from one read of it.
+    public static func load(_ path: String) throws -> (samples: [EvalSample], sha256: String) {
         let bytes = try FileBytes.read(path)
+        return (try parse(bytes, path: path), SHA256.hex(bytes))
+    }
+
+    static func parse(_ bytes: [UInt8], path: String) throws -> [EvalSample] {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         var samples: [EvalSample] = [], lines: [String: Int] = [:]
         var lineNumber = 0

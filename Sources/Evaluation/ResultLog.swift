@@ -31,20 +31,24 @@ public final class ResultLog {
     deinit { close(fd) }
 
     private func load() throws {
-        let (read, torn) = try Self.read(path)
-        records = read
-        guard torn else { return }
-        let bytes = try FileBytes.read(path)
-        let complete = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-        guard ftruncate(fd, off_t(complete)) == 0, fsync(fd) == 0 else {
+        let contents = try Self.parse(path)
+        records = contents.records
+        guard contents.completeBytes < contents.fileBytes else { return }
+        guard ftruncate(fd, off_t(contents.completeBytes)) == 0, fsync(fd) == 0 else {
             throw EvaluationError.invalid("\(path): cannot cut off the torn last line (\(String(cString: strerror(errno))))")
         }
         repairedTornLine = true
     }
 
     /// The records of a results file without changing it, and whether its last line is torn
-    /// (a shard still running, or killed); a missing file has none.
+    /// (a shard still running, or killed).
     public static func read(_ path: String) throws -> (records: [EvalRecord], tornLastLine: Bool) {
+        let contents = try parse(path)
+        return (contents.records, contents.completeBytes < contents.fileBytes)
+    }
+
+    /// The records of the file's complete lines, the bytes those lines take, and the file's size.
+    private static func parse(_ path: String) throws -> (records: [EvalRecord], completeBytes: Int, fileBytes: Int) {
         let bytes = try FileBytes.read(path)
         let complete = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
         var records: [EvalRecord] = [], line = 0
@@ -56,7 +60,7 @@ public final class ResultLog {
                 throw EvaluationError.malformedLine(file: path, line: line, problem: "not a result record (\(error))")
             }
         }
-        return (records, complete < bytes.count)
+        return (records, complete, bytes.count)
     }
 
     /// Appends `record` as one line and waits until it is on disk.

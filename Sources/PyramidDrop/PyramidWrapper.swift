@@ -98,6 +98,12 @@ public struct PyramidWrapper: Sendable {
         return (state, trace)
     }
 
+    /// The position of a sequence's next token in layer `layer`: the cache length in `.compact`
+    /// mode, last prompt position + 1 + steps so far in `.original` mode.
+    func nextPosition(in layer: Int, caches: SequenceCaches) -> Int {
+        policy.positionMode == .compact ? caches.layers[layer].count : caches.nextOriginalPosition
+    }
+
     /// One decode step of several sequences over the same layers: row `i` of `hidden` is sequence
     /// `i`'s new token, driven by `wrappers[i]` (its policy's position mode) with `caches[i]`. Each
     /// row comes out as `wrappers[i].decode` of it alone gives it; the layers may read their
@@ -111,7 +117,7 @@ public struct PyramidWrapper: Sendable {
         for (index, layer) in layers.enumerated() {
             var stores: [any KVStore] = []
             for i in caches.indices {
-                state.positions[i] = wrappers[i].policy.positionMode == .compact ? caches[i].layers[index].count : caches[i].nextOriginalPosition
+                state.positions[i] = wrappers[i].nextPosition(in: index, caches: caches[i])
                 // Moved out, not copied, so that appending does not copy the cache.
                 stores.append(caches[i].layers[index])
                 caches[i].layers[index] = F32KVStore()
@@ -134,7 +140,7 @@ public struct PyramidWrapper: Sendable {
         let origin = TokenOrigin(promptIndex: caches.nextTokenIndex, imageIndex: nil)
         var state = TokenState(hidden: hidden, positions: [0], origins: [origin])
         for (index, layer) in layers.enumerated() {
-            state.positions[0] = policy.positionMode == .compact ? caches.layers[index].count : caches.nextOriginalPosition
+            state.positions[0] = nextPosition(in: index, caches: caches)
             layer.forward(&state, cache: &caches.layers[index])
         }
         caches.nextOriginalPosition += 1

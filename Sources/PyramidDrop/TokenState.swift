@@ -91,6 +91,9 @@ public struct TokenState: Sendable {
     /// Number of image tokens.
     public var imageCount: Int { origins.reduce(0) { $0 + ($1.isImage ? 1 : 0) } }
 
+    /// Tokens the prompt held before any pre-decoder pruning (the unpruned model's count).
+    public var unprunedCount: Int { count + originalImageCount - imageCount }
+
     /// The state restricted to `rows` (increasing). With `renumber`, positions become 0..<rows.count
     /// (PyramidDrop); otherwise each token keeps its position (FastV).
     public func keeping(rows: [Int], renumber: Bool) -> TokenState {

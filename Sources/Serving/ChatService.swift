@@ -86,7 +86,7 @@ public final class ChatService: Sendable {
                 } catch {
                     throw APIError.invalidRequest("\(error)", param: "messages")
                 }
-                let unpruned = state.count + state.originalImageCount - state.imageCount
+                let unpruned = state.unprunedCount
                 facts.set(PromptFacts(promptTokens: unpruned, images: images.count, cachedImages: cachedImages))
                 guard unpruned + options.maxNewTokens <= context else {
                     throw APIError.invalidRequest("the prompt's \(unpruned) tokens and max_tokens \(options.maxNewTokens) exceed the model's context of \(context)",

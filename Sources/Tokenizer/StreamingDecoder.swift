@@ -33,15 +33,7 @@ public struct StreamingDecoder: Sendable {
         ids.append(id)
         let text = decode(ids)
         guard text.count > prefix.count && !Self.endsWithReplacement(text) else { return nil }
-        let newText: ArraySlice<UInt8>
-        if text.starts(with: prefix) {
-            newText = text[prefix.count...]
-        } else {
-            // The window's text changed before the new token (a byte run that looked valid turned
-            // invalid: tokenizers raises InvalidPrefix here). Skip as many characters as were
-            // already returned, so the total stays as long as the full decode.
-            newText = Self.dropScalars(Self.scalarCount(prefix), from: text)
-        }
+        let newText = beyondPrefix(text)
         let newPrefixIndex = ids.count - prefixIndex
         ids.removeFirst(prefixIndex)
         prefix = decode(ids)
@@ -56,8 +48,16 @@ public struct StreamingDecoder: Sendable {
         let text = decode(ids)
         defer { (ids, prefix, prefixIndex) = ([], [], 0) }
         guard text.count > prefix.count else { return "" }
-        let newText = text.starts(with: prefix) ? text[prefix.count...] : Self.dropScalars(Self.scalarCount(prefix), from: text)
-        return String(decoding: newText, as: UTF8.self)
+        return String(decoding: beyondPrefix(text), as: UTF8.self)
+    }
+
+    /// What the window's `text` holds beyond the text already returned.
+    private func beyondPrefix(_ text: [UInt8]) -> ArraySlice<UInt8> {
+        if text.starts(with: prefix) { return text[prefix.count...] }
+        // The window's text changed before the new token (a byte run that looked valid turned
+        // invalid: tokenizers raises InvalidPrefix here). Skip as many characters as were already
+        // returned, so the total stays as long as the full decode.
+        return Self.dropScalars(Self.scalarCount(prefix), from: text)
     }
 
     private func decode(_ ids: [Int]) -> [UInt8] {

@@ -23,8 +23,9 @@ public enum GenerationQueueError: Error, Equatable, CustomStringConvertible {
 
 /// Runs generation requests over one shared, read-only model on one worker thread (the kernels
 /// use every core themselves): up to `parallel` requests at once, stepped together (one pass over
-/// the weights per step for all of them, `GenerationSession.step`), so every running stream advances; a new request's prefill runs their decode steps between its
-/// layers, so a long prompt never freezes the others. At most `maxQueue` more wait; beyond that
+/// the weights per step for all of them, `GenerationSession.step`), so every running stream
+/// advances; a new request's prefill runs their decode steps between its layers, so a long
+/// prompt never freezes the others. At most `maxQueue` more wait; beyond that
 /// `submit` throws `.full`. A consumer that stops iterating its stream (a client that went away)
 /// frees its slot at the next step or layer.
 public final class GenerationQueue: @unchecked Sendable {

@@ -61,8 +61,10 @@ public struct GenerationSession: Sendable {
     /// each weight read once for all of them.
     public static func step(_ sessions: inout [GenerationSession]) throws -> [Int?] {
         var next = [Int?](repeating: nil, count: sessions.count)
-        let together = sessions.indices.filter { !sessions[$0].isFinished && !sessions[$0].tokens.isEmpty }
-        if together.count > 1 {
+        // Sessions whose previous token must go through the decoder; one alone takes `step()`.
+        var together = sessions.indices.filter { !sessions[$0].isFinished && !sessions[$0].tokens.isEmpty }
+        if together.count < 2 { together = [] }
+        if !together.isEmpty {
             let model = sessions[together[0]].generator.model
             precondition(together.allSatisfy { sessions[$0].generator.model.shape == model.shape }, "GenerationSession.step: sessions over different models")
             let start = Date()
@@ -81,9 +83,8 @@ public struct GenerationSession: Sendable {
             }
             for i in together { next[i] = sessions[i].sample() }
         }
-        for i in sessions.indices where !together.contains(i) || together.count <= 1 {
-            next[i] = try sessions[i].step()
-        }
+        let batched = Set(together)
+        for i in sessions.indices where !batched.contains(i) { next[i] = try sessions[i].step() }
         return next
     }
 

@@ -89,13 +89,21 @@ extension LlamaDecoderLayer: DecoderLayer {
         let attended = Attention.causal(queries: q, store: cache, heads: config.headCount, kvHeads: config.kvHeadCount,
                                         lastRowMean: lastRowMean, compute: compute)
         state.hidden.add(oProj(attended))
-        let x2 = GEMM.productInput(Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps),
-                                   compute: compute)   // rounded once for gate and up
-        var gate = gateProj(x2)
-        config.hiddenAct.apply(&gate)
-        gate.multiply(upProj(x2))
-        state.hidden.add(downProj(gate))
+        addMLP(to: &state.hidden, rowwise: false)
         return k
+    }
+
+    /// `hidden += down(act(gate(x)) · up(x))` over RMSNorm'd `hidden`: with `rowwise`, each row as
+    /// it alone would get it (`Linear.rows`, a decode step of several sequences); otherwise one
+    /// product over all rows, their input rounded once for gate and up on the bf16 path.
+    private func addMLP(to hidden: inout Tensor, rowwise: Bool) {
+        let normed = Normalization.rmsNorm(hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
+        let x = rowwise ? normed : GEMM.productInput(normed, compute: compute)
+        func project(_ layer: Linear, _ input: Tensor) -> Tensor { rowwise ? layer.rows(input) : layer(input) }
+        var gate = project(gateProj, x)
+        config.hiddenAct.apply(&gate)
+        gate.multiply(project(upProj, x))
+        hidden.add(project(downProj, gate))
     }
 
     /// The rows' projections read each weight once for all sequences; each row's attention runs
@@ -113,11 +121,7 @@ extension LlamaDecoderLayer: DecoderLayer {
                                     lastRowMean: nil, compute: compute)
         }
         state.hidden.add(oProj.rows(Tensor(concatenatingRows: attended, width: q.shape[1])))
-        let x2 = Normalization.rmsNorm(state.hidden, weight: postAttentionNorm, eps: config.rmsNormEps)
-        var gate = gateProj.rows(x2)
-        config.hiddenAct.apply(&gate)
-        gate.multiply(upProj.rows(x2))
-        state.hidden.add(downProj.rows(gate))
+        addMLP(to: &state.hidden, rowwise: true)
     }
 
     public func attention(of queries: [Int], in state: TokenState) -> Tensor {

@@ -112,7 +112,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         let dataSize = max(0, file.bytes.count - dataStart)
         tensors = try infos.map { info in
-            let bytes = info.dimensions.reduce(1, *) / info.type.blockElements * info.type.blockBytes
+            let bytes = info.type.byteCount(dimensions: info.dimensions)
             guard info.offset % UInt64(alignment) == 0 else {
                 throw GGUFError(path: path, problem: "tensor \(info.name): its offset \(info.offset) is not a multiple of the alignment \(alignment)")
             }

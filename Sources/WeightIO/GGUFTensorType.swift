@@ -48,6 +48,9 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
+    /// Bytes a tensor of these ggml dimensions takes (its first dimension a whole number of blocks).
+    public func byteCount(dimensions: [Int]) -> Int { dimensions.reduce(1, *) / blockElements * blockBytes }
+
     /// ggml's name for the type (`Q4_K`, `F16`, …).
     public var description: String {
         switch self {

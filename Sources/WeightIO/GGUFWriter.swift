@@ -49,7 +49,7 @@ public enum GGUFWriter {
             guard tensor.dimensions[0] % tensor.type.blockElements == 0 else {
                 throw fail("tensor \(tensor.name): first dimension \(tensor.dimensions[0]) is not a multiple of \(tensor.type)'s block of \(tensor.type.blockElements)")
             }
-            let expected = tensor.dimensions.reduce(1, *) / tensor.type.blockElements * tensor.type.blockBytes
+            let expected = tensor.type.byteCount(dimensions: tensor.dimensions)
             guard tensor.bytes.count == expected else {
                 throw fail("tensor \(tensor.name): \(tensor.bytes.count) bytes for \(tensor.type) \(tensor.dimensions), which need \(expected)")
             }

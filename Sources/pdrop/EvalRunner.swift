@@ -53,11 +53,11 @@ struct EvalRunner {
     static func request(_ spelling: String) -> PolicyRequest { PolicyRequest(spelling) }
 
     func run(data: String, out: String, shard: ShardSpec, limit: Int?) throws {
-        let all = try EvalDataset.read(data)
+        let (all, digest) = try EvalDataset.load(data)
         let total = min(limit ?? all.count, all.count)
         let samples = shard.select(all, limit: limit)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let manifest = ShardManifest(data: data, dataSHA256: try Self.sha256(of: data), totalSamples: total, shard: shard,
+        let manifest = ShardManifest(data: data, dataSHA256: digest, totalSamples: total, shard: shard,
                                      ids: samples.map(\.id), policies: policies, model: modelPath,
                                      compute: pipeline.model.computePaths.language.description, maxNewTokens: maxNewTokens,
                                      promptSuffix: promptSuffix, version: Eval.version)
@@ -134,7 +134,7 @@ struct EvalRunner {
         let chosen = metric.metric(for: sample)
         record.score = chosen.score(answer, sample: sample)
         if record.score != nil { record.metric = chosen.rawValue }
-        let promptTokens = state.count + state.originalImageCount - state.imageCount
+        let promptTokens = state.unprunedCount
         record.imageTokens = result.trace.imageTokens
         record.imageTokensPerLayer = result.trace.imageTokensPerLayer
         record.flops = RunReport.flops(result.trace, promptTokens: promptTokens, shape: llava.language.shape)
@@ -142,14 +142,5 @@ struct EvalRunner {
         record.completionTokens = result.tokens.count
         record.visionCached = cached > 0
         return record
-    }
-
-    /// The data file's SHA-256, read in pieces.
-    static func sha256(of path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw EvaluationError.invalid("\(path): cannot read") }
-        defer { try? handle.close() }
-        let hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(Array(chunk)) }
-        return hasher.finalizeHex()
     }
 }

@@ -128,7 +128,7 @@ struct Run: ParsableCommand {
         let answer = pipeline.tokenizer.decode(result.tokens)
         if !json { print(stream.finish()) }
         FileHandle.standardError.write(Data((Self.statsLine(result, compute: llava.computePaths.language) + "\n").utf8))
-        let unprunedTokens = state.count + state.originalImageCount - state.imageCount
+        let unprunedTokens = state.unprunedCount
         let report = RunReport(result: result, promptTokens: unprunedTokens, policy: policy, shape: llava.language.shape,
                                visionSeconds: visionSeconds, compute: llava.computePaths)
         if let logitsOut {
