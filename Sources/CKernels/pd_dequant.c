@@ -8,25 +8,10 @@
 
 #include <string.h>
 
-static float half_bits(const uint8_t *p) {
-    const uint16_t h = (uint16_t)(p[0] | (p[1] << 8));
-    const uint32_t sign = (uint32_t)(h >> 15) << 31, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign;
-    } else { /* subnormal half: normalise */
-        uint32_t m = mantissa, e = 113;
-        while (!(m & 0x400)) { m <<= 1; e--; }
-        bits = sign | (e << 23) | ((m & 0x3FF) << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+#include "pd_half.h"
+
+/* The f32 value of the half at p (little-endian, unaligned). */
+static float half_bits(const uint8_t *p) { return pd_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
 static float f32_bits(const uint8_t *p) {
     float f;

@@ -5,36 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pd_half.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define PD_X86 1
 #endif
 
 /* ---- scalar reference paths ------------------------------------------------------------- */
-
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exponent = (h >> 10) & 0x1f;
-    uint32_t mantissa = h & 0x3ff;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            exponent = 127 - 15 + 1;
-            while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
-            mantissa &= 0x3ff;
-            bits = sign | (exponent << 23) | (mantissa << 13);
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7f800000 | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
 
 static float bf16_to_float(uint16_t b) {
     uint32_t bits = (uint32_t)b << 16;
@@ -51,7 +29,7 @@ static inline uint16_t load16(const uint16_t *p, size_t i) {
 }
 
 static inline float widen(const uint16_t *p, size_t i, int is_bf16) {
-    return is_bf16 ? bf16_to_float(load16(p, i)) : half_to_float(load16(p, i));
+    return is_bf16 ? bf16_to_float(load16(p, i)) : pd_half_to_float(load16(p, i));
 }
 
 static void convert_scalar(const uint16_t *src, float *dst, size_t n, int is_bf16) {
@@ -100,7 +78,7 @@ static inline __attribute__((always_inline)) __m256 row8(const void *row, size_t
 }
 
 static inline float row_element(const void *row, size_t k, const int is_f16) {
-    return is_f16 ? half_to_float(load16(row, k)) : ((const float *)row)[k];
+    return is_f16 ? pd_half_to_float(load16(row, k)) : ((const float *)row)[k];
 }
 
 /* GEMV over f16 or f32 rows: four rows at a time share each load of x, 16 elements per step, two
@@ -510,8 +488,9 @@ ATTEND_FUNCTION(bf16_avx2, uint16_t, __attribute__((target("avx2,f16c,fma"))))
 
 /* ---- kernel levels -------------------------------------------------------------------------- */
 
-/* The best level this CPU runs, found once. AVX-512 needs F, BW (16-bit masked loads) and VL besides
- * the AVX2 level's AVX2 + FMA + F16C (its other kernels are the AVX2 ones). */
+/* The best level this CPU runs, found once. AVX-512 needs F, BW (16-bit masked loads), VL and VNNI
+ * (the quantized GEMVs' byte products) besides the AVX2 level's AVX2 + FMA + F16C (its other
+ * kernels are the AVX2 ones). */
 int pd_kernels_best_level(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -520,7 +499,8 @@ int pd_kernels_best_level(void) {
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
             level = PD_KERNELS_AVX2;
-            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+                && __builtin_cpu_supports("avx512vnni"))
                 level = PD_KERNELS_AVX512;
         }
 #endif

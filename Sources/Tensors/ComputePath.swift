@@ -18,8 +18,9 @@ public enum ComputePath: String, Sendable, CaseIterable {
 
 /// What a user asks for: a path, or `auto`.
 public enum ComputeMode: String, Sendable, CaseIterable {
-    /// bf16 where the weights are stored as BF16 and the CPU has native bf16 matmul; f32
-    /// otherwise (F32 and F16 weights always compute in f32).
+    /// bf16 where the weights are stored as BF16 or a block format (prefill's dequantized tiles
+    /// round to bf16) and the CPU has native bf16 matmul; f32 otherwise (F32 and F16 weights
+    /// always compute in f32).
     case auto
     /// Always f32.
     case f32
@@ -31,7 +32,7 @@ public enum ComputeMode: String, Sendable, CaseIterable {
     public func path(forWeights dtype: DType) throws -> ComputePath {
         switch self {
         case .f32: return .f32
-        case .auto: return dtype == .bf16 && OneDNNMatmul.isNative ? .bf16 : .f32
+        case .auto: return (dtype == .bf16 || dtype.isBlockQuantized) && OneDNNMatmul.isNative ? .bf16 : .f32
         case .bf16:
             guard OneDNNMatmul.isNative else {
                 throw ComputeError.noNativeBF16(OneDNNMatmul.forcedF32 ? "PDROP_FORCE_F32 is set" : OneDNNMatmul.implementation)

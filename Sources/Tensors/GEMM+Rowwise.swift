@@ -14,7 +14,9 @@ extension GEMM {
         x.withFloats { px in
             out.withMutableFloats { py in
                 let (xp, yp) = (px.baseAddress!, py.baseAddress!)
-                if weight.isDirectFloat {
+                if weight.dtype.isBlockQuantized {
+                    quantizedGEMV(weight, x: xp, vectors: rows, y: yp)
+                } else if weight.isDirectFloat {
                     weight.withFloats { pw in
                         gemv(outFeatures: outFeatures, inFeatures: inFeatures) { r0, r1 in
                             pd_gemv_32_vectors(pw.baseAddress!, xp, rows, yp, outFeatures, inFeatures, r0, r1)
@@ -27,14 +29,7 @@ extension GEMM {
                         pd_gemv_16_vectors(w, isBF16, xp, rows, yp, outFeatures, inFeatures, r0, r1)
                     }
                 }
-                if let bias {
-                    bias.withFloats { pb in
-                        for r in 0..<rows {
-                            let row = yp + r * outFeatures
-                            for i in 0..<outFeatures { row[i] += pb[i] }
-                        }
-                    }
-                }
+                if let bias { addBias(bias, rows: rows, to: yp, outFeatures: outFeatures) }
             }
         }
         return out

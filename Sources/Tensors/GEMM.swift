@@ -46,7 +46,7 @@ public enum GEMM {
     public static let weightTileRows = 1024
 
     /// `y[n, out] = x[n, in] · Wᵀ + b`, the PyTorch `nn.Linear` convention (`weight` is `[out, in]`).
-    /// `weight` may be stored as F32, F16 or BF16. A single row (a decode step) goes through our
+    /// `weight` may be stored as F32, F16, BF16 or a block format (`quantizedLinear`). A single row (a decode step) goes through our
     /// vectorised GEMV on both cores, reading 16-bit weights as they are; more rows go through
     /// `sgemm`, 16-bit weights over tiles converted into a reused scratch buffer (never expanded
     /// whole) — or, with `compute: .bf16` (BF16 weights), through oneDNN's bf16 matmul with the
@@ -64,6 +64,10 @@ public enum GEMM {
         precondition(bias == nil || bias!.shape == [outFeatures], "linear bias \(bias!.shape) does not match weight \(weight.shape)")
         let rows = x.shape.dropLast().reduce(1, *)
         var out = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        if weight.dtype.isBlockQuantized && inFeatures > 0 {
+            quantizedLinear(x, weight: weight, bias: bias, activation: activation, compute: compute, rows: rows, into: &out)
+            return out
+        }
         if compute == .bf16 && rows > 1 && inFeatures > 0 && !weight.isDirectFloat {
             out.withMutableFloats { py in bf16GEMM(weight, x: x, rows: rows, bias: bias, activation: activation, y: py.baseAddress!) }
             return out
@@ -89,14 +93,7 @@ public enum GEMM {
                 } else {
                     tiledHalfGEMM(weight, x: xp, rows: rows, y: yp)
                 }
-                if let bias {
-                    bias.withFloats { pb in
-                        for r in 0..<rows {
-                            let row = yp + r * outFeatures
-                            for i in 0..<outFeatures { row[i] += pb[i] }
-                        }
-                    }
-                }
+                if let bias { addBias(bias, rows: rows, to: yp, outFeatures: outFeatures) }
             }
         }
         activation?.apply(&out)

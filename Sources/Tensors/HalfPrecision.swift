@@ -29,8 +29,8 @@ public enum HalfPrecision {
         Float16(value).bitPattern
     }
 
-    /// Converts `count` elements of `dtype` (F32, F16 or BF16) at `source` — which need not be
-    /// aligned — into `destination`.
+    /// Converts `count` elements of `dtype` (F32, F16, BF16, or whole blocks of a ggml block
+    /// format in its own layout) at `source` — which need not be aligned — into `destination`.
     public static func convertToFloat(_ source: UnsafeRawPointer, dtype: DType, count: Int,
                                       into destination: UnsafeMutablePointer<Float>) {
         switch dtype {
@@ -40,6 +40,9 @@ public enum HalfPrecision {
             pd_f16_to_f32(source.assumingMemoryBound(to: UInt16.self), destination, count)
         case .bf16:
             pd_bf16_to_f32(source.assumingMemoryBound(to: UInt16.self), destination, count)
+        case .q8_0, .q4_0, .q4_k, .q6_k:
+            precondition(pd_dequantize(dtype.ggmlType!, source, destination, count) == 0,
+                         "convertToFloat: \(count) elements are not whole \(dtype.rawValue) blocks")
         default:
             preconditionFailure("convertToFloat: \(dtype.rawValue) is not a float storage type")
         }

@@ -74,7 +74,7 @@ public struct Tensor: @unchecked Sendable {
         precondition(dtype.isFloatReadable, "tensor of dtype \(dtype.rawValue) cannot be read as floats")
         let tmp = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
         defer { tmp.deallocate() }
-        HalfPrecision.convertToFloat(storage.base, dtype: dtype, count: count, into: tmp.baseAddress!)
+        readFloats(into: tmp.baseAddress!)
         return try body(UnsafeBufferPointer(rebasing: tmp[0..<count]))
     }
 
@@ -92,9 +92,18 @@ public struct Tensor: @unchecked Sendable {
         var out = Tensor(zeros: shape)
         let dst = out.storage.base.assumingMemoryBound(to: Float.self)
         precondition(dtype.isFloatReadable, "tensor of dtype \(dtype.rawValue) cannot be read as floats")
-        HalfPrecision.convertToFloat(storage.base, dtype: dtype, count: count, into: dst)
+        readFloats(into: dst)
         out.shape = shape
         return out
+    }
+
+    /// Every element as f32 into `destination` (a float-readable dtype).
+    private func readFloats(into destination: UnsafeMutablePointer<Float>) {
+        if dtype.isInterleaved {
+            dequantizeRows(0..<shape[0], into: destination)
+        } else {
+            HalfPrecision.convertToFloat(storage.base, dtype: dtype, count: count, into: destination)
+        }
     }
 
     /// The elements as an array of floats.

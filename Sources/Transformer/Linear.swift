@@ -1,7 +1,8 @@
 import Tensors
 import WeightIO
 
-/// A fully connected layer, `y = x · Wᵀ + b`, with `weight` `[out, in]` stored as F32, F16 or BF16.
+/// A fully connected layer, `y = x · Wᵀ + b`, with `weight` `[out, in]` stored as F32, F16, BF16 or
+/// a ggml block format (Q8_0 and Q4_0 held in their GEMV layout).
 public struct Linear: Sendable {
     /// `[outFeatures, inFeatures]`.
     public let weight: Tensor
@@ -11,10 +12,12 @@ public struct Linear: Sendable {
     /// Where its products run (`.bf16` holds the weight as BF16).
     public let compute: ComputePath
 
-    /// A layer computing on `compute` (`.bf16` needs a BF16 weight).
+    /// A layer computing on `compute` (`.bf16` needs a BF16 or block-quantized weight). A Q8_0 or
+    /// Q4_0 weight is held in its GEMV layout (`Tensor.interleavedForGEMV`).
     public init(weight: Tensor, bias: Tensor? = nil, compute: ComputePath = .f32) {
-        precondition(compute == .f32 || weight.dtype == .bf16, "bf16 compute needs a BF16 weight, got \(weight.dtype.rawValue)")
-        self.weight = weight
+        precondition(compute == .f32 || weight.dtype == .bf16 || weight.dtype.isBlockQuantized,
+                     "bf16 compute needs a BF16 or block-quantized weight, got \(weight.dtype.rawValue)")
+        self.weight = weight.interleavedForGEMV()
         self.bias = bias
         self.compute = compute
     }
@@ -32,8 +35,11 @@ public struct Linear: Sendable {
     /// holds both copies).
     public init(loaded weight: Tensor, named name: String, from store: WeightStore, bias: Tensor? = nil, compute: ComputeMode) throws {
         let path = try compute.path(forWeights: weight.dtype)
-        if path == .bf16 && weight.dtype != .bf16 {
+        if path == .bf16 && !weight.dtype.isBlockQuantized && weight.dtype != .bf16 {
             self.init(weight: weight.converted(to: .bf16), bias: bias, compute: path)
+            store.release(name)
+        } else if weight.dtype == .q8_0 || weight.dtype == .q4_0 {
+            self.init(weight: weight, bias: bias, compute: path)   // repacked into owned memory
             store.release(name)
         } else {
             self.init(weight: weight, bias: bias, compute: path)

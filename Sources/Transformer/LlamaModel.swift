@@ -83,13 +83,9 @@ public struct LlamaModel: Sendable {
             throw TransformerError.tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
         }
         let d = config.hiddenSize
-        let elementBytes = embedTokens.dtype.bitWidth / 8
         var out = Tensor(zeros: [ids.count, d])
         out.withMutableFloats { dst in
-            for (i, id) in ids.enumerated() {
-                HalfPrecision.convertToFloat(embedTokens.rawBytes.baseAddress! + id * d * elementBytes,
-                                             dtype: embedTokens.dtype, count: d, into: dst.baseAddress! + i * d)
-            }
+            for (i, id) in ids.enumerated() { embedTokens.dequantizeRows(id..<id + 1, into: dst.baseAddress! + i * d) }
         }
         return out
     }

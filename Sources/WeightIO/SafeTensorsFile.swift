@@ -114,7 +114,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         func bad(_ reason: String) -> WeightIOError { .invalidHeader(path: path, reason: "tensor '\(name)': \(reason)") }
         guard case .object(let fields) = value else { throw bad("entry is \(value.kindName), expected an object") }
         guard let dtypeName = fields["dtype"]?.stringValue else { throw bad("missing string field 'dtype'") }
-        guard let dtype = DType(rawValue: dtypeName) else {
+        guard let dtype = DType(rawValue: dtypeName), dtype.isSafetensorsType else {
             throw WeightIOError.unknownDType(path: path, tensor: name, dtype: dtypeName)
         }
         guard let shapeItems = fields["shape"]?.arrayValue else { throw bad("missing array field 'shape'") }

@@ -46,7 +46,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Text tokens in the prompt.")
     var textTokens = 64
 
-    @Option(help: "Weight storage: f32, f16 or bf16 (with --compute bf16, f32 and f16 weights are rounded to bf16 as they are built).")
+    @Option(help: "Weight storage: f32, f16, bf16, q8_0 or q4_0 (with --compute bf16, f32 and f16 weights are rounded to bf16 as they are built; q8_0 and q4_0 are quantized in memory, the embeddings and LM head too, and their prefill rounds dequantized tiles to bf16).")
     var weights = "f32"
 
     @Option(help: "KV cache storage for the decode steps: f32 or bf16.")
@@ -58,8 +58,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs per variant, or of the vision tower (medians are reported).")
     var runs = 3
 
-    @Flag(help: "With 16-bit --weights, also time decode on an f32 copy of the model, steps interleaved.")
+    @Flag(help: "Also time decode on an f32 copy of the model, steps interleaved (--compare-weights f32).")
     var compareF32 = false
+
+    @Option(help: "Also time decode on a copy of the model stored as f32, f16, bf16, q8_0 or q4_0, steps interleaved.")
+    var compareWeights: String?
 
     @Flag(help: "Time only the vision tower (as described above), not the language model.")
     var vision = false
@@ -76,12 +79,16 @@ struct Bench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["f32", "f16", "bf16"].contains(weights) else { throw ValidationError("--weights must be f32, f16 or bf16") }
+        guard Self.weightChoices.contains(weights) else { throw ValidationError("--weights must be f32, f16, bf16, q8_0 or q4_0") }
+        if let compareWeights, !Self.weightChoices.contains(compareWeights) {
+            throw ValidationError("--compare-weights must be f32, f16, bf16, q8_0 or q4_0")
+        }
+        if compareF32 && compareWeights != nil { throw ValidationError("--compare-f32 is --compare-weights f32: give one of them") }
         guard runs >= 1, decodeTokens >= 0, textTokens >= 1 else { throw ValidationError("--runs and --text-tokens must be ≥ 1") }
         guard preset != nil || vision else { throw ValidationError("--preset is required (unless --vision)") }
         if shapes && preset == nil { throw ValidationError("--shapes needs --preset") }
         if vision {
-            if compareF32 { throw ValidationError("--compare-f32 times decode, which --vision does not run") }
+            if comparison != nil { throw ValidationError("--compare-f32 and --compare-weights time decode, which --vision does not run") }
             let count = visionPreset.visionConfig.layerCount
             if let visionLayers, !(1...count).contains(visionLayers) {
                 throw ValidationError("--vision-layers must be between 1 and \(count) (the tower's layers)")
@@ -95,23 +102,39 @@ struct Bench: ParsableCommand {
             do { try PolicyRequest(spelling, budget: budget).validate() } catch { throw ValidationError("--policy: \(error)") }
         }
         if let dropLayers, Run.parseLayers(dropLayers) == nil { throw ValidationError("--drop-layers must be comma-separated integers, e.g. 2,4,6") }
-        if compareF32 && weights == "f32" && computeOptions.compute != .bf16 {
-            throw ValidationError("--compare-f32 needs --weights f16 or bf16 (or --compute bf16)")
+        if let comparison, comparison.rawValue.lowercased() == weights && computeOptions.compute != .bf16 {
+            throw ValidationError("--compare-weights \(weights) compares the model with itself: pick other --weights")
         }
+    }
+
+    /// What --weights and --compare-weights accept.
+    static let weightChoices = ["f32", "f16", "bf16", "q8_0", "q4_0"]
+
+    /// The dtype of the decode comparison copy, if one was asked for.
+    private var comparison: DType? {
+        compareWeights.map { DType(rawValue: $0.uppercased())! } ?? (compareF32 ? .f32 : nil)
     }
 
     /// The preset `--vision` takes its tower from.
     private var visionPreset: BenchPreset { preset ?? .llava15 }
 
-    /// Bytes of an f32 copy of the model's layers and LM head, refused when it would not fit.
-    static func checkF32CopyFits(config: LlamaConfig) throws {
+    /// Bytes of a copy of the model's layers and LM head stored as `dtype`, refused when it would not fit.
+    static func checkCopyFits(config: LlamaConfig, dtype: DType) throws {
         let perLayer = config.layerMatrixShapes.reduce(0) { $0 + $1.rows * $1.columns }
         let tables = config.tieWordEmbeddings ? 1 : 2   // the embeddings and an untied head
-        let bytes = 4 * (config.layerCount * perLayer + tables * config.vocabularySize * config.hiddenSize)
+        let elements = config.layerCount * perLayer + tables * config.vocabularySize * config.hiddenSize
+        let bytes = Double(dtype.byteCount(elements: elements / 32 * 32) ?? 4 * elements)
         let available = Double(ProcessInfo.processInfo.physicalMemory) / 2
-        if Double(bytes) > available {
-            throw ValidationError("--compare-f32 needs \(format(Double(bytes) / 1e9)) GB for the f32 copy, more than half of this machine's memory; use fewer --layers")
+        if bytes > available {
+            throw ValidationError("the \(dtype.rawValue.lowercased()) copy needs \(format(bytes / 1e9)) GB, more than half of this machine's memory; use fewer --layers")
         }
+    }
+
+    /// The model of the decode comparison: `dtype` weights on the path `--compute` gives them.
+    private func comparisonModel(config: LlamaConfig, dtype: DType) throws -> LlamaModel {
+        try Self.checkCopyFits(config: config, dtype: dtype)
+        let path = try computeOptions.compute.path(forWeights: dtype)
+        return SyntheticModel.make(config: config, dtype: path == .bf16 && !dtype.isBlockQuantized ? .bf16 : dtype, compute: path)
     }
 
     func run() throws {
@@ -122,8 +145,8 @@ struct Bench: ParsableCommand {
         try computeOptions.apply()
         let requested = DType(rawValue: weights.uppercased())!
         let path = try computeOptions.compute.path(forWeights: requested)
-        // The bf16 path needs BF16 weights: other dtypes are rounded as they are built.
-        let stored = path == .bf16 ? DType.bf16 : requested
+        // The bf16 path needs BF16 or block-quantized weights: other dtypes are rounded as they are built.
+        let stored = path == .bf16 && !requested.isBlockQuantized ? DType.bf16 : requested
         let setup = BenchSetup(mode: computeOptions.compute, path: path, requested: requested, stored: stored)
         if vision {
             try runVision(setup)
@@ -145,8 +168,7 @@ struct Bench: ParsableCommand {
         let prefill = PrefillBench(model: model, text: text, before: before, image: image, policies: policies, runs: runs, yardsticks: yardsticks)
         let variants = try prefill.run()
         let prompt = prefill.prompt(.all(image))
-        if compareF32 { try Self.checkF32CopyFits(config: config) }
-        let decodeModels = compareF32 ? [model, SyntheticModel.make(config: config, dtype: .f32, compute: .f32)] : [model]
+        let decodeModels = try [model] + (comparison.map { [try comparisonModel(config: config, dtype: $0)] } ?? [])
         let decode = decodeTokens > 0 ? try DecodeBench(models: decodeModels, prompt: prompt, steps: decodeTokens, kvCache: kvCache).run() : nil
 
         let full = variants[0]
@@ -207,8 +229,10 @@ struct Bench: ParsableCommand {
                   + "\(Self.format(paired.min))–\(Self.format(paired.max)))")
             print("        weights read at \(Self.format(decode.weightGBps(0))) GB/s; raw sgemv at the decode shapes "
                   + "\(decode.sgemvGBps.text("GB/s")): \(Self.format(decode.boundRatio(0)))× the weight-read time at that rate")
-            if compareF32 {
-                print("        f32 copy: \(decode.msPerToken[1].text("ms/token")); \(setup.stored.rawValue.lowercased()) is \(Self.format(decode.speedup(0, over: 1)))× faster per token")
+            if let comparison {
+                let name = comparison.rawValue.lowercased()
+                print("        \(name) copy: \(decode.msPerToken[1].text("ms/token")), at \(Self.format(decode.streamRatio(1))) of the streaming read; "
+                      + "\(setup.stored.rawValue.lowercased()) is \(Self.format(decode.speedup(0, over: 1)))× faster per token")
             }
         }
         print(Self.peakRSSLine)
@@ -223,9 +247,11 @@ struct Bench: ParsableCommand {
             "stream_ratio": .double(decode.streamRatio(0)), "stream_ratio_paired": decode.pairedStreamRatios.json,
             "compute": .string(setup.decodeName),
         ]
-        if compareF32 {
-            entry["f32_ms_per_token"] = decode.msPerToken[1].json
-            entry["speedup_vs_f32"] = .double(decode.speedup(0, over: 1))
+        if let comparison {
+            let name = comparison.rawValue.lowercased()
+            entry["\(name)_ms_per_token"] = decode.msPerToken[1].json
+            entry["\(name)_stream_ratio"] = .double(decode.streamRatio(1))
+            entry["speedup_vs_\(name)"] = .double(decode.speedup(0, over: 1))
         }
         return .object(entry)
     }

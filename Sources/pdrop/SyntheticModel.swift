@@ -5,7 +5,8 @@ import Transformer
 /// as `dtype`: each weight gets its own seed, so every layer holds distinct data as a real model does.
 /// The projections have the biases `config` declares (Qwen2: q, k and v), in f32; with
 /// `tieWordEmbeddings` the LM head is the embedding table itself (no second `[vocab, d]` matrix).
-/// The layers compute on `compute` (`.bf16` needs `dtype` BF16).
+/// The layers compute on `compute` (`.bf16` needs `dtype` BF16, Q8_0 or Q4_0); the embedding
+/// table and an untied head are stored as `dtype` too.
 enum SyntheticModel {
     static func make(config: LlamaConfig, dtype: DType, compute: ComputePath = .f32) -> LlamaModel {
         var weights = SyntheticWeights()

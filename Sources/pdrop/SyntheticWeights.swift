@@ -7,9 +7,11 @@ struct SyntheticWeights {
 
     init(seed: UInt64 = 1) { self.seed = seed }
 
-    /// A `[rows, columns]` matrix uniform in ±1/√columns, stored as `dtype`.
+    /// A `[rows, columns]` matrix uniform in ±1/√columns, stored as `dtype` (F32, F16, BF16, or
+    /// quantized to Q8_0 or Q4_0).
     mutating func matrix(_ rows: Int, _ columns: Int, dtype: DType) -> Tensor {
-        uniform([rows, columns], scale: 1 / Float(columns).squareRoot()).converted(to: dtype)
+        let values = uniform([rows, columns], scale: 1 / Float(columns).squareRoot())
+        return dtype.isBlockQuantized ? values.quantized(to: dtype) : values.converted(to: dtype)
     }
 
     /// An f32 tensor of `shape` uniform in ±`scale`.

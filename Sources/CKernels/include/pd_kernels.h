@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* Small CPU kernels for 16-bit weights, with runtime dispatch by kernel level (below): AVX-512
- * GEMVs where the CPU has AVX-512 F + BW + VL, an AVX2 + F16C + FMA path for the rest (and for every
+ * GEMVs where the CPU has AVX-512 F + BW + VL + VNNI, an AVX2 + F16C + FMA path for the rest (and for every
  * kernel on AVX2-only CPUs), a portable scalar path otherwise. Pointers need no particular
  * alignment. */
 
@@ -54,7 +54,8 @@ void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, 
                           size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
 
 /* Kernel levels, in order: each runs on a CPU that has its instructions. At PD_KERNELS_AVX512 the
- * GEMVs (pd_gemv_16, pd_gemv_32) take AVX-512 code and every other kernel its AVX2 code. */
+ * GEMVs (pd_gemv_16, pd_gemv_32; pd_qgemv's Q8_0 and Q4_0 with VNNI, pd_quant.h) take AVX-512 code
+ * and every other kernel its AVX2 code. */
 #define PD_KERNELS_SCALAR 0
 #define PD_KERNELS_AVX2 1
 #define PD_KERNELS_AVX512 2
