@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "PyramidDropTests", dependencies: ["PyramidDrop", "Transformer", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "TestSupport", "WeightIO"]),
         .testTarget(name: "LLaVATests", dependencies: ["LLaVA", "LLaVAConversion", "LLaVANeXT", "Imaging", "Tokenizer", "TestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors", "WeightIO"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Tensors", "WeightIO", "Imaging"]),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors", "WeightIO"]),

@@ -5,7 +5,8 @@
 ///
 /// - vocabulary: every piece (of any type) with its id, as `SentencePieceExtractor` reads them;
 /// - merges: `generate_merges(vocab)`: for each piece in id order, each split into two strings
-///   that are both pieces, shortest left part first (piece scores are not used);
+///   that are both pieces, shortest left part first (piece scores are not used; a GGUF
+///   vocabulary's are, see `merges(_:vocabulary:scores:)`);
 /// - model: BPE with `byte_fallback` and `fuse_unk`, and no `unk_token` (byte fallback covers
 ///   every character);
 /// - normalizer: none; pre-tokenizer: `Metaspace("▁", split: false)` prepending `▁` to every
@@ -31,15 +32,34 @@ enum SentencePieceConversion {
     /// The converted parts of `model`, shaped by the folder's `configuration`.
     static func parts(_ model: SentencePieceModel, configuration: TokenizerConfiguration) throws(TokenizerError) -> TokenizerParts {
         try checkConvertible(model, configuration: configuration)
-        let path = model.path
+        return try parts(pieces: model.pieces.map { ($0.text, $0.type) }, merges: .generated(scores: nil),
+                         path: model.path, configuration: configuration)
+    }
 
+    /// Where the merges come from: listed (a GGUF's `tokenizer.ggml.merges`) or generated from the
+    /// vocabulary, ordered by id (`scores` nil, a `tokenizer.model`) or by score (a GGUF's
+    /// `tokenizer.ggml.scores`; see `merges(_:vocabulary:scores:)`).
+    enum MergeSource {
+        case listed([(left: [UInt8], right: [UInt8])])
+        case generated(scores: [Float]?)
+    }
+
+    /// The conversion proper, for any SentencePiece-style vocabulary (a `tokenizer.model`'s
+    /// pieces, or a GGUF's `tokenizer.ggml.tokens` and token types; see `GGUFVocabulary`): ids are
+    /// positions in `pieces`, and `path` is named in errors.
+    static func parts(pieces: [(text: [UInt8], type: SentencePieceModel.PieceType)], merges source: MergeSource,
+                      path: String, configuration: TokenizerConfiguration) throws(TokenizerError) -> TokenizerParts {
         // Vocabulary and merges.
         var ids: [ArraySlice<UInt8>: Int32] = [:]
-        ids.reserveCapacity(model.pieces.count)
-        for (id, piece) in model.pieces.enumerated() { ids[piece.text[...]] = Int32(id) }
-        let bpe = try BPEModel(path: path, entries: model.pieces.enumerated().map { ($0.element.text, $0.offset) },
-                               merges: merges(model.pieces.map(\.text), vocabulary: ids),
-                               unkToken: nil, byteFallback: true, fuseUnk: true, ignoreMerges: false)
+        ids.reserveCapacity(pieces.count)
+        for (id, piece) in pieces.enumerated() { ids[piece.text[...]] = Int32(id) }
+        let pairs: [(left: [UInt8], right: [UInt8])]
+        switch source {
+        case let .listed(listed): pairs = listed
+        case let .generated(scores): pairs = merges(pieces.map(\.text), vocabulary: ids, scores: scores)
+        }
+        let bpe = try BPEModel(path: path, entries: pieces.enumerated().map { ($0.element.text, $0.offset) },
+                               merges: pairs, unkToken: nil, byteFallback: true, fuseUnk: true, ignoreMerges: false)
 
         // Named special tokens: LlamaTokenizer's defaults for the ones neither file mentions.
         typealias SpecialToken = TokenizerConfiguration.SpecialToken
@@ -77,7 +97,7 @@ enum SentencePieceConversion {
                     lstrip: token.lstrip, rstrip: token.rstrip, singleWord: token.singleWord)
             }
         } else {
-            for piece in model.pieces where piece.type == .control || piece.type == .userDefined {
+            for piece in pieces where piece.type == .control || piece.type == .userDefined {
                 add(piece.text, special: piece.type == .control, normalized: false)
             }
         }
@@ -106,23 +126,46 @@ enum SentencePieceConversion {
                               padToken: configuration.padToken?.content, unkToken: unk?.content)
     }
 
-    /// transformers' `generate_merges(vocab)` for a vocabulary whose ids are the pieces'
-    /// positions: every split of every piece into two pieces, ordered by the merged piece's id,
-    /// then by the length of the left part (in characters). Pieces are split only between
-    /// characters (Unicode scalars), as Python slices strings.
-    static func merges(_ pieces: [[UInt8]], vocabulary: [ArraySlice<UInt8>: Int32]) -> [(left: [UInt8], right: [UInt8])] {
-        var result: [(left: [UInt8], right: [UInt8])] = []
-        result.reserveCapacity(pieces.count)
-        for piece in pieces where !piece.isEmpty {
+    /// transformers' `generate_merges(vocab, vocab_scores)` for a vocabulary whose ids are the
+    /// pieces' positions: every split of every piece into two pieces. Without `scores`, ordered by
+    /// the merged piece's id, then by the length of the left part; with them (one per piece), by
+    /// score, then by the lengths of the left and the right part, all descending, ties in piece
+    /// order (Python's stable `sorted(reverse=True)`). Lengths are in characters, and pieces are
+    /// split only between characters (Unicode scalars), as Python slices strings.
+    static func merges(_ pieces: [[UInt8]], vocabulary: [ArraySlice<UInt8>: Int32], scores: [Float]? = nil) -> [(left: [UInt8], right: [UInt8])] {
+        var splits: [(left: [UInt8], right: [UInt8], score: Float, leftLength: Int, rightLength: Int)] = []
+        splits.reserveCapacity(pieces.count)
+        for (index, piece) in pieces.enumerated() where !piece.isEmpty {
+            let characters = characterCount(piece)
             var split = UTF8Scanning.scalarLength(lead: piece[0])
+            var leftLength = 1
             while split < piece.count {
                 if vocabulary[piece[..<split]] != nil && vocabulary[piece[split...]] != nil {
-                    result.append((Array(piece[..<split]), Array(piece[split...])))
+                    splits.append((Array(piece[..<split]), Array(piece[split...]), scores?[index] ?? 0, leftLength, characters - leftLength))
                 }
                 split += UTF8Scanning.scalarLength(lead: piece[split])
+                leftLength += 1
             }
         }
-        return result
+        guard scores != nil else { return splits.map { ($0.left, $0.right) } }
+        let order = splits.indices.sorted { a, b in
+            let x = splits[a], y = splits[b]
+            if x.score != y.score { return x.score > y.score }
+            if x.leftLength != y.leftLength { return x.leftLength > y.leftLength }
+            if x.rightLength != y.rightLength { return x.rightLength > y.rightLength }
+            return a < b
+        }
+        return order.map { (splits[$0].left, splits[$0].right) }
+    }
+
+    /// The number of characters in `piece`, stepping as `merges` splits it.
+    private static func characterCount(_ piece: [UInt8]) -> Int {
+        var count = 0, index = 0
+        while index < piece.count {
+            index += UTF8Scanning.scalarLength(lead: piece[index])
+            count += 1
+        }
+        return count
     }
 
     /// Refuses what transformers' conversion does not reproduce: another model type, models

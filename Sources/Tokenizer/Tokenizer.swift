@@ -7,7 +7,8 @@ import Foundation
 /// anything a file declares that is not implemented is a `TokenizerError` at load time.
 ///
 /// A folder with only a SentencePiece `tokenizer.model` (the original LLaVA checkpoints) is
-/// converted into the same parts, exactly as transformers' `LlamaTokenizer(Fast)` converts it.
+/// converted into the same parts, exactly as transformers' `LlamaTokenizer(Fast)` converts it, and
+/// so is a GGUF file's vocabulary (`init(gguf:)`, see `GGUFVocabulary`).
 ///
 /// ```swift
 /// let tokenizer = try Tokenizer(folder: "llava-1.5-7b-hf")
@@ -27,7 +28,8 @@ public final class Tokenizer: Sendable {
     let decoder: Decoder?
 
     /// What the folder's tokenizer_config.json / special_tokens_map.json declare (empty when
-    /// loaded from a bare tokenizer.json or tokenizer.model).
+    /// loaded from a bare tokenizer.json or tokenizer.model; for a GGUF file, what its metadata
+    /// gives: the named tokens, add_bos/add_eos, the chat template).
     public let configuration: TokenizerConfiguration
     /// Beginning-of-sequence id: the config's `bos_token` (for a tokenizer.model, `<s>` unless the
     /// config says otherwise), else the special token the template puts first.
@@ -129,7 +131,7 @@ public final class Tokenizer: Sendable {
                               padToken: configuration.padToken?.content, unkToken: configuration.unkToken?.content)
     }
 
-    private init(parts: TokenizerParts, configuration: TokenizerConfiguration) throws(TokenizerError) {
+    init(parts: TokenizerParts, configuration: TokenizerConfiguration) throws(TokenizerError) {
         let model = parts.model
         self.model = model
         normalizer = parts.normalizer
