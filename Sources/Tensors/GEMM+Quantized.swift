@@ -8,54 +8,67 @@ extension GEMM {
     /// for oneDNN on the bf16 path — never the whole matrix.
     static func quantizedLinear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation?, compute: ComputePath,
                                 rows: Int, into out: inout Tensor) {
-        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
-        x.withFloats { px in
+        let outFeatures = weight.shape[0]
+        if rows == 1 {
+            x.withFloats { px in out.withMutableFloats { py in quantizedGEMV(weight, x: px.baseAddress!, vectors: 1, y: py.baseAddress!) } }
+            out.withMutableFloats { py in if let bias { addBias(bias, rows: 1, to: py.baseAddress!, outFeatures: outFeatures) } }
+            activation?.apply(&out)
+        } else if compute == .bf16 {
             out.withMutableFloats { py in
-                let (xp, yp) = (px.baseAddress!, py.baseAddress!)
-                if rows == 1 {
-                    quantizedGEMV(weight, x: xp, vectors: 1, y: yp)
-                    if let bias { addBias(bias, rows: 1, to: yp, outFeatures: outFeatures) }
-                    return
-                }
-                let tile = min(weightTileRows, outFeatures)
-                BufferPool.withScratch(byteCount: 4 * tile * inFeatures) { raw in
-                    let scratch = raw.bindMemory(to: Float.self, capacity: tile * inFeatures)
-                    var r0 = 0
-                    while r0 < outFeatures {
-                        let n = min(tile, outFeatures - r0)
-                        Parallel.forEachChunk(of: n, minimumPerWorker: 64) { part in
-                            weight.dequantizeRows(r0 + part.lowerBound..<r0 + part.upperBound, into: scratch + part.lowerBound * inFeatures)
+                withProductBF16(x, rows: rows) { xb in
+                    dequantizedTiles(of: weight, asBF16: true) { tile, r0, n in
+                        func multiply(_ b: UnsafePointer<Float>?) {
+                            OneDNNMatmul.multiply(m: rows, n: n, k: weight.shape[1], a: xb, lda: weight.shape[1],
+                                                  b: UnsafeRawPointer(tile).assumingMemoryBound(to: UInt16.self), ldb: weight.shape[1],
+                                                  transB: true, c: py.baseAddress! + r0, ldc: outFeatures, bias: b, activation: activation)
                         }
-                        if compute == .bf16 {
-                            bf16TileProduct(x: xp, rows: rows, tile: scratch, r0: r0, n: n, inFeatures: inFeatures, outFeatures: outFeatures,
-                                            bias: bias, activation: activation, y: yp)
-                        } else {
-                            sgemm(transB: true, m: rows, n: n, k: inFeatures, a: xp, lda: inFeatures, b: scratch, ldb: inFeatures,
-                                  c: yp + r0, ldc: outFeatures)
-                        }
-                        r0 += n
+                        guard let bias else { return multiply(nil) }
+                        bias.withFloats { multiply($0.baseAddress! + r0) }
                     }
                 }
-                if compute != .bf16, let bias { addBias(bias, rows: rows, to: yp, outFeatures: outFeatures) }
             }
+        } else {
+            x.withFloats { px in
+                out.withMutableFloats { py in
+                    dequantizedTiles(of: weight, asBF16: false) { tile, r0, n in
+                        sgemm(transB: true, m: rows, n: n, k: weight.shape[1], a: px.baseAddress!, lda: weight.shape[1],
+                              b: UnsafeRawPointer(tile).assumingMemoryBound(to: Float.self), ldb: weight.shape[1],
+                              c: py.baseAddress! + r0, ldc: outFeatures)
+                    }
+                    if let bias { addBias(bias, rows: rows, to: py.baseAddress!, outFeatures: outFeatures) }
+                }
+            }
+            activation?.apply(&out)
         }
-        if compute != .bf16 || rows == 1 { activation?.apply(&out) }
     }
 
-    /// Columns `r0 ..< r0 + n` of `y` from one dequantized weight tile on the bf16 units: the tile
-    /// and `x` rounded to bf16, the bias and activation fused into the product.
-    private static func bf16TileProduct(x: UnsafePointer<Float>, rows: Int, tile: UnsafePointer<Float>, r0: Int, n: Int, inFeatures: Int,
-                                        outFeatures: Int, bias: Tensor?, activation: Activation?, y: UnsafeMutablePointer<Float>) {
-        withBF16(x, count: rows * inFeatures) { xb in
-            withBF16(tile, count: n * inFeatures) { wb in
-                func multiply(_ b: UnsafePointer<Float>?) {
-                    OneDNNMatmul.multiply(m: rows, n: n, k: inFeatures, a: xb, lda: inFeatures, b: wb, ldb: inFeatures, transB: true,
-                                          c: y + r0, ldc: outFeatures, bias: b, activation: activation)
+    /// Calls `body(tile, r0, n)` for each run of `weightTileRows` rows of `weight` from `r0`,
+    /// dequantized into one reused scratch tile — f32, or rounded on to bf16 — by all the workers.
+    private static func dequantizedTiles(of weight: Tensor, asBF16: Bool, _ body: (UnsafeRawPointer, Int, Int) -> Void) {
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        let tile = min(weightTileRows, outFeatures)
+        BufferPool.withScratch(byteCount: (asBF16 ? 6 : 4) * tile * inFeatures) { raw in
+            let floats = raw.bindMemory(to: Float.self, capacity: tile * inFeatures)
+            let halves = UnsafeMutableRawPointer(floats + tile * inFeatures).bindMemory(to: UInt16.self, capacity: tile * inFeatures)
+            var r0 = 0
+            while r0 < outFeatures {
+                let n = min(tile, outFeatures - r0)
+                Parallel.forEachChunk(of: n, minimumPerWorker: 64) { part in
+                    let offset = part.lowerBound * inFeatures
+                    weight.dequantizeRows(r0 + part.lowerBound..<r0 + part.upperBound, into: floats + offset)
+                    if asBF16 { pd_f32_to_bf16(floats + offset, halves + offset, part.count * inFeatures) }
                 }
-                guard let bias else { return multiply(nil) }
-                bias.withFloats { multiply($0.baseAddress! + r0) }
+                body(asBF16 ? UnsafeRawPointer(halves) : UnsafeRawPointer(floats), r0, n)
+                r0 += n
             }
         }
+    }
+
+    /// `x`'s `rows` rows as bf16 bits: in place when `x` is BF16 already (`productInput`), else
+    /// rounded once.
+    private static func withProductBF16(_ x: Tensor, rows: Int, _ body: (UnsafePointer<UInt16>) -> Void) {
+        if x.dtype == .bf16 { return body(x.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self)) }
+        x.withFloats { px in withBF16(px.baseAddress!, count: px.count, body) }
     }
 
     /// `y[v] = W x[v]` for `vectors` rows of `x`, each quantized once and every output bit for bit

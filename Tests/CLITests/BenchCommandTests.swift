@@ -224,7 +224,23 @@ import WeightIO
         #expect((decode["speedup_vs_f32"]?.doubleValue ?? 0) > 0)
     }
 
+    /// `--weights q4_0` quantizes the model in memory and `--compare-weights bf16` times a bf16
+    /// copy beside it.
+    @Test func quantizedWeightsCompareWithBF16() throws {
+        let out = try CommandRunner.run(["bench", "--preset", "tiny", "--runs", "1", "--decode-tokens", "2", "--weights", "q4_0",
+                                         "--compare-weights", "bf16", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSON.parse(out.stdout, source: "bench")
+        #expect(report["weights_stored"]?.stringValue == "q4_0")
+        let decode = try report.requireObject("decode")
+        #expect((decode["bf16_ms_per_token"]?["median"]?.doubleValue ?? 0) > 0)
+        #expect((decode["speedup_vs_bf16"]?.doubleValue ?? 0) > 0)
+    }
+
     @Test func invalidOptionsAreUsageErrors() throws {
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--compare-weights", "q9"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--compare-f32", "--compare-weights", "bf16"]).status == 64)
+        #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--weights", "q4_0", "--compare-weights", "q4_0"]).status == 64)
         #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--layers", "2"]).status == 64)
         #expect(try CommandRunner.run(["bench", "--preset", "tiny", "--weights", "int8"]).status == 64)
         #expect(try CommandRunner.run(["bench", "--preset", "gpt-9"]).status == 64)

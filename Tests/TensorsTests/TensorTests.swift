@@ -66,7 +66,11 @@ import TestSupport
         #expect(DType.f6e2m3.byteCount(elements: 4) == 3)
         #expect(DType.i64.byteCount(elements: Int.max / 4) == nil, "overflow")
         #expect(DType(rawValue: "BF16") == .bf16 && DType(rawValue: "bf16") == nil)
-        #expect(DType.allCases.count == 20)
-        #expect(DType.allCases.filter(\.isFloatReadable) == [.f16, .bf16, .f32])
+        #expect(DType.allCases.filter(\.isSafetensorsType).count == 20)
+        #expect(DType.allCases.filter { $0.isFloatReadable && !$0.isBlockQuantized } == [.f16, .bf16, .f32])
+        #expect(DType.q4_0.byteCount(elements: 64) == 36 && DType.q8_0x8.byteCount(elements: 32) == 34)
+        #expect(DType.q4_k.byteCount(elements: 512) == 288 && DType.q6_k.byteCount(elements: 256) == 210)
+        #expect(DType.q4_0.byteCount(elements: 48) == nil, "not whole blocks")
+        #expect(DType.allCases.filter(\.isBlockQuantized).map(\.ggmlType) == [8, 2, 12, 14, 8, 2])
     }
 }
