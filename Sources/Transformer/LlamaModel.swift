@@ -37,12 +37,15 @@ public struct LlamaModel: Sendable {
     public let lmHead: Tensor
 
     /// A model from its parts.
+    /// A model over these tensors. A Q8_0 or Q4_0 embedding table and head are held in their GEMV
+    /// layout (`Tensor.interleavedForGEMV`; a tied head stays the table's own storage).
     public init(config: LlamaConfig, embedTokens: Tensor, layers: [LlamaDecoderLayer], norm: Tensor, lmHead: Tensor) {
+        let tied = lmHead.rawBytes.baseAddress == embedTokens.rawBytes.baseAddress
         self.config = config
-        self.embedTokens = embedTokens
+        self.embedTokens = embedTokens.interleavedForGEMV()
         self.layers = layers
         self.norm = norm
-        self.lmHead = lmHead
+        self.lmHead = tied ? self.embedTokens : lmHead.interleavedForGEMV()
     }
 
     /// Loads every tensor by name, checking shapes. The embedding table fixes the vocabulary
