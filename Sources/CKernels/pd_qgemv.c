@@ -37,21 +37,18 @@ void pd_quantize_activations(uint32_t type, const float *x, size_t cols, void *s
         for (size_t j = 0; j < block; j++) amax = fmaxf(amax, fabsf(xb[j]));
         const float scale = amax / 127.0f, inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
         d[b] = scale;
+        /* Sums per 16 elements; a block of 32 keeps its whole sum. */
         int32_t total = 0;
         for (size_t j = 0; j < block; j++) {
             const int q = (int)nearbyintf(xb[j] * inverse);
             qs[b * block + j] = (int8_t)q;
             total += q;
-        }
-        if (block == 32) {
-            sum[b] = total;
-        } else {
-            for (size_t g = 0; g < 16; g++) {
-                int s = 0;
-                for (size_t j = 0; j < 16; j++) s += qs[b * block + 16 * g + j];
-                sum16[b * 16 + g] = (int16_t)s;
+            if (block == 256 && j % 16 == 15) {
+                sum16[b * 16 + j / 16] = (int16_t)total;
+                total = 0;
             }
         }
+        if (block == 32) sum[b] = total;
     }
 }
 

@@ -6,6 +6,7 @@
  * memory bandwidth (Zen 4, 2 cores). */
 
 #include "pd_quant.h"
+#include "pd_dequant.h"
 #include "pd_kernels.h"
 
 #include <string.h>
@@ -16,9 +17,6 @@
 #include <immintrin.h>
 #define PD_X86 1
 #endif
-
-extern int pd_dequantize(uint32_t type, const void *src, float *dst, size_t count);
-void pd_qgemv(uint32_t type, const void *w, const void *xq, float *y, size_t cols, size_t r0, size_t r1);
 
 /* Bytes of one group's block column: 8 scales and 8 rows of quants. */
 static size_t group_block_bytes(uint32_t type) { return type == Q8_0 ? 16 + 8 * 32 : 16 + 8 * 16; }

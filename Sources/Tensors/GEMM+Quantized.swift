@@ -8,22 +8,24 @@ extension GEMM {
     /// for oneDNN on the bf16 path — never the whole matrix.
     static func quantizedLinear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation?, compute: ComputePath,
                                 rows: Int, into out: inout Tensor) {
-        let outFeatures = weight.shape[0]
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         if rows == 1 {
-            x.withFloats { px in out.withMutableFloats { py in quantizedGEMV(weight, x: px.baseAddress!, vectors: 1, y: py.baseAddress!) } }
-            out.withMutableFloats { py in if let bias { addBias(bias, rows: 1, to: py.baseAddress!, outFeatures: outFeatures) } }
+            x.withFloats { px in
+                out.withMutableFloats { py in
+                    quantizedGEMV(weight, x: px.baseAddress!, vectors: 1, y: py.baseAddress!)
+                    if let bias { addBias(bias, rows: 1, to: py.baseAddress!, outFeatures: outFeatures) }
+                }
+            }
             activation?.apply(&out)
         } else if compute == .bf16 {
             out.withMutableFloats { py in
-                withProductBF16(x, rows: rows) { xb in
-                    dequantizedTiles(of: weight, asBF16: true) { tile, r0, n in
-                        func multiply(_ b: UnsafePointer<Float>?) {
-                            OneDNNMatmul.multiply(m: rows, n: n, k: weight.shape[1], a: xb, lda: weight.shape[1],
-                                                  b: UnsafeRawPointer(tile).assumingMemoryBound(to: UInt16.self), ldb: weight.shape[1],
-                                                  transB: true, c: py.baseAddress! + r0, ldc: outFeatures, bias: b, activation: activation)
+                withBias(bias) { b in
+                    withProductBF16(x) { xb in
+                        dequantizedTiles(of: weight, asBF16: true) { tile, r0, n in
+                            OneDNNMatmul.multiply(m: rows, n: n, k: inFeatures, a: xb, lda: inFeatures,
+                                                  b: tile.assumingMemoryBound(to: UInt16.self), ldb: inFeatures, transB: true,
+                                                  c: py.baseAddress! + r0, ldc: outFeatures, bias: b.map { $0 + r0 }, activation: activation)
                         }
-                        guard let bias else { return multiply(nil) }
-                        bias.withFloats { multiply($0.baseAddress! + r0) }
                     }
                 }
             }
@@ -31,9 +33,8 @@ extension GEMM {
             x.withFloats { px in
                 out.withMutableFloats { py in
                     dequantizedTiles(of: weight, asBF16: false) { tile, r0, n in
-                        sgemm(transB: true, m: rows, n: n, k: weight.shape[1], a: px.baseAddress!, lda: weight.shape[1],
-                              b: UnsafeRawPointer(tile).assumingMemoryBound(to: Float.self), ldb: weight.shape[1],
-                              c: py.baseAddress! + r0, ldc: outFeatures)
+                        sgemm(transB: true, m: rows, n: n, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                              b: tile.assumingMemoryBound(to: Float.self), ldb: inFeatures, c: py.baseAddress! + r0, ldc: outFeatures)
                     }
                     if let bias { addBias(bias, rows: rows, to: py.baseAddress!, outFeatures: outFeatures) }
                 }
@@ -62,13 +63,6 @@ extension GEMM {
                 r0 += n
             }
         }
-    }
-
-    /// `x`'s `rows` rows as bf16 bits: in place when `x` is BF16 already (`productInput`), else
-    /// rounded once.
-    private static func withProductBF16(_ x: Tensor, rows: Int, _ body: (UnsafePointer<UInt16>) -> Void) {
-        if x.dtype == .bf16 { return body(x.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self)) }
-        x.withFloats { px in withBF16(px.baseAddress!, count: px.count, body) }
     }
 
     /// `y[v] = W x[v]` for `vectors` rows of `x`, each quantized once and every output bit for bit

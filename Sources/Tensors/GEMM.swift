@@ -111,17 +111,20 @@ public enum GEMM {
             OneDNNMatmul.multiply(m: rows, n: outFeatures, k: inFeatures, a: xb, lda: inFeatures, b: w, ldb: inFeatures,
                                   transB: true, c: y, ldc: outFeatures, bias: b, activation: activation)
         }
-        func withBias(_ body: (UnsafePointer<Float>?) -> Void) {
-            guard let bias else { return body(nil) }
-            bias.withFloats { body($0.baseAddress!) }
-        }
-        withBias { b in
-            if x.dtype == .bf16 {
-                multiply(x.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self), b)
-            } else {
-                x.withFloats { px in withBF16(px.baseAddress!, count: rows * inFeatures) { multiply($0, b) } }
-            }
-        }
+        withBias(bias) { b in withProductBF16(x) { multiply($0, b) } }
+    }
+
+    /// Calls `body` with `x`'s elements as bf16 bits for a product: in place when `x` is BF16
+    /// already (`productInput`), else rounded once into a temporary buffer.
+    static func withProductBF16(_ x: Tensor, _ body: (UnsafePointer<UInt16>) -> Void) {
+        if x.dtype == .bf16 { return body(x.rawBytes.baseAddress!.assumingMemoryBound(to: UInt16.self)) }
+        x.withFloats { px in withBF16(px.baseAddress!, count: px.count, body) }
+    }
+
+    /// Calls `body` with the bias's floats (nil without a bias).
+    static func withBias(_ bias: Tensor?, _ body: (UnsafePointer<Float>?) -> Void) {
+        guard let bias else { return body(nil) }
+        bias.withFloats { body($0.baseAddress!) }
     }
 
     /// `x` as the products of `compute` read it: on the bf16 path, for more than one row,

@@ -35,15 +35,10 @@ public struct Linear: Sendable {
     /// holds both copies).
     public init(loaded weight: Tensor, named name: String, from store: WeightStore, bias: Tensor? = nil, compute: ComputeMode) throws {
         let path = try compute.path(forWeights: weight.dtype)
-        if path == .bf16 && !weight.dtype.isBlockQuantized && weight.dtype != .bf16 {
-            self.init(weight: weight.converted(to: .bf16), bias: bias, compute: path)
-            store.release(name)
-        } else if weight.dtype == .q8_0 || weight.dtype == .q4_0 {
-            self.init(weight: weight, bias: bias, compute: path)   // repacked into owned memory
-            store.release(name)
-        } else {
-            self.init(weight: weight, bias: bias, compute: path)
-        }
+        let rounds = path == .bf16 && !weight.dtype.isBlockQuantized && weight.dtype != .bf16
+        self.init(weight: rounds ? weight.converted(to: .bf16) : weight, bias: bias, compute: path)
+        // An owned copy (rounded, or repacked into the GEMV layout): the file's pages go.
+        if self.weight.rawBytes.baseAddress != weight.rawBytes.baseAddress { store.release(name) }
     }
 
     public var outFeatures: Int { weight.shape[0] }
