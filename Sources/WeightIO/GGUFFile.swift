@@ -5,6 +5,11 @@ public struct GGUFError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let problem: String
     public var description: String { "\(path): \(problem)" }
+
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
 }
 
 /// A GGUF file (versions 2 and 3, little-endian), memory-mapped and validated when opened, as

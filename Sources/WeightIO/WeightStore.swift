@@ -17,6 +17,14 @@ public final class WeightStore: @unchecked Sendable {
     /// All tensor names, sorted.
     public var names: [String] { location.keys.sorted() }
 
+    /// A store over `sources` already opened (a model adapter's renamed GGUF tensors, say);
+    /// `path` names it in errors. A name served by two sources is an error.
+    public init(path: String, sources: [any TensorSource]) throws {
+        self.path = path
+        self.sources = sources
+        location = try Self.locate(sources)
+    }
+
     /// Opens a weight file (`.bin`, `.pt` and `.pth` are PyTorch checkpoints, anything else
     /// safetensors) or a model folder.
     public init(path: String) throws {

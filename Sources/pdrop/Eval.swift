@@ -17,11 +17,7 @@ struct Eval: ParsableCommand {
 struct EvalRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Answer every sample of a shard under every policy.")
 
-    @Option(help: "Model folder (as for run).")
-    var model: String
-
-    @Option(help: "The separate CLIP folder of an original LLaVA-1.5 checkpoint.")
-    var visionTower: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "JSONL dataset: one {\"id\", \"image\" (relative to the file), \"question\", \"answers\": [...], \"choices\": [...]} per line.")
     var data: String
@@ -68,7 +64,7 @@ struct EvalRun: ParsableCommand {
     func run() throws {
         try computeOptions.apply()
         let spec = try ShardSpec(parsing: shard, environment: ProcessInfo.processInfo.environment)
-        let runner = try EvalRunner(model: model, visionTower: visionTower, compute: computeOptions.compute,
+        let runner = try EvalRunner(model: modelOptions, compute: computeOptions.compute,
                                     policies: Self.policyList(policies), maxNewTokens: maxNewTokens, promptSuffix: promptSuffix,
                                     metric: MetricChoice(metric)!)
         try runner.run(data: data, out: out, shard: spec, limit: limit)

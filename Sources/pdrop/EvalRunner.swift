@@ -39,10 +39,10 @@ struct EvalRunner {
     /// Each sample's tower outputs, computed once for all its policies.
     let cache = ImageFeatureCache(capacityBytes: 1 << 30)
 
-    init(model: String, visionTower: String?, compute: ComputeMode, policies: [String], maxNewTokens: Int, promptSuffix: String?,
+    init(model: ModelOptions, compute: ComputeMode, policies: [String], maxNewTokens: Int, promptSuffix: String?,
          metric: MetricChoice) throws {
-        modelPath = model
-        pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower, compute: compute)
+        modelPath = model.model
+        pipeline = try model.pipeline(compute: compute)
         self.policies = policies
         self.maxNewTokens = maxNewTokens
         self.promptSuffix = promptSuffix

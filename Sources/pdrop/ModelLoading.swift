@@ -1,22 +1,45 @@
+import Foundation
 import Imaging
 import LLaVA
 import LLaVANeXT
 import Tensors
 import Tokenizer
+import WeightIO
 
-/// Loads a LLaVA checkpoint folder of any supported layout and version into a pipeline: the
-/// model, its tokenizer, and the image encoder its config asks for (anyres → LLaVA-NeXT,
-/// llava_onevision → LLaVA-OneVision).
+/// Loads a LLaVA model of any supported form into a pipeline: the model, its tokenizer, and the
+/// image encoder its config asks for (anyres → LLaVA-NeXT, llava_onevision → LLaVA-OneVision).
 enum ModelLoading {
-    static func pipeline(folder: String, visionTower: String?, compute: ComputeMode) throws -> LLaVAPipeline {
-        let model = try LLaVAModel(folder: folder, visionTower: visionTower, compute: compute)
-        let tokenizer = try Tokenizer(folder: folder)
-        return LLaVAPipeline(model: model, tokenizer: tokenizer, encoder: try model.imageEncoder())
+    /// `model` is a checkpoint folder of any layout, a llama.cpp text-model `.gguf` with its
+    /// `mmproj`, or a folder holding such a pair (and no `config.json`).
+    static func pipeline(model: String, mmproj: String?, visionTower: String?, compute: ComputeMode) throws -> LLaVAPipeline {
+        guard let (textFile, mmprojFile) = try ggufPair(model: model, mmproj: mmproj) else {
+            let llava = try LLaVAModel(folder: model, visionTower: visionTower, compute: compute)
+            return LLaVAPipeline(model: llava, tokenizer: try Tokenizer(folder: model), encoder: try llava.imageEncoder())
+        }
+        let llava = try LLaVAModel(checkpoint: LLaVACheckpoint(gguf: textFile, mmproj: mmprojFile), compute: compute)
+        return LLaVAPipeline(model: llava, tokenizer: try Tokenizer(ggufPath: textFile), encoder: try llava.imageEncoder())
+    }
+
+    /// The GGUF files `model` / `mmproj` name, or nil for a checkpoint folder.
+    private static func ggufPair(model: String, mmproj: String?) throws -> (String, String)? {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: model, isDirectory: &isFolder)
+        if let mmproj {
+            guard exists, !isFolder.boolValue else {
+                throw CLIError("--mmproj goes with a text-model .gguf file as --model; \(model) is \(exists ? "a folder" : "not a file")")
+            }
+            return (model, mmproj)
+        }
+        if exists, !isFolder.boolValue, model.hasSuffix(".gguf") {
+            throw CLIError("\(model) is a text-model GGUF: pass its vision tower and projector with --mmproj FILE.gguf")
+        }
+        guard exists, isFolder.boolValue, !FileManager.default.fileExists(atPath: model + "/config.json") else { return nil }
+        return try GGUFPair.paths(inFolder: model)
     }
 
     /// How images are decoded for this checkpoint: llava-hf processors (transformers 5) composite
     /// transparency onto white; the original repository's `convert("RGB")` drops alpha.
     static func imageDecoder(for model: LLaVAModel, pixelLimit: Int = 100_000_000) -> ImageDecoder {
-        ImageDecoder(pixelLimit: pixelLimit, alpha: model.checkpoint.layout == .original ? .drop : .compositeOnWhite)
+        ImageDecoder(pixelLimit: pixelLimit, alpha: model.checkpoint.followsOriginalRepository ? .drop : .compositeOnWhite)
     }
 }

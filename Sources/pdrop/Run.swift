@@ -12,8 +12,7 @@ import WeightIO
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a LLaVA model on images and a prompt, with PyramidDrop.")
 
-    @Option(help: "Model folder (llava-hf, newer transformers or original LLaVA layout; LLaVA-1.5, NeXT or OneVision).")
-    var model: String
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Image file (JPEG, PNG, BMP or GIF); repeat for several images in one prompt; without it the prompt is text only.")
     var image: [String] = []
@@ -23,9 +22,6 @@ struct Run: ParsableCommand {
 
     @Option(help: "Chat template: auto, llava-hf, llava_v1, vicuna_v1, mistral_instruct, qwen2 or raw.")
     var template = "auto"
-
-    @Option(help: "The separate CLIP folder of an original LLaVA-1.5 checkpoint.")
-    var visionTower: String?
 
     @Option(help: "Upper bound on generated tokens.")
     var maxNewTokens = 128
@@ -103,7 +99,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try computeOptions.apply()
-        let pipeline = try ModelLoading.pipeline(folder: model, visionTower: visionTower, compute: computeOptions.compute)
+        let pipeline = try modelOptions.pipeline(compute: computeOptions.compute)
         let llava = pipeline.model
         let pictures = try image.map { try ModelLoading.imageDecoder(for: llava).decode(contentsOf: $0) }
         let chosen = template == "auto" ? llava.checkpoint.defaultTemplate : try PromptTemplate(name: template)

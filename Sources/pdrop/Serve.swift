@@ -11,8 +11,7 @@ import Transformer
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve a LLaVA model over the OpenAI chat-completions API.")
 
-    @Option(help: "Model folder (as for run).")
-    var model: String
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -65,8 +64,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try computeOptions.apply()
-        let pipeline = try ModelLoading.pipeline(folder: model, visionTower: nil, compute: computeOptions.compute)
-        var settings = ChatService.Settings(modelName: URL(fileURLWithPath: model).lastPathComponent, policy: PolicyRequest(policy, budget: budget))
+        let pipeline = try modelOptions.pipeline(compute: computeOptions.compute)
+        var settings = ChatService.Settings(modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, policy: PolicyRequest(policy, budget: budget))
         settings.perImageBudget = perImageBudget
         settings.maxNewTokens = maxNewTokens
         settings.imageCacheBytes = imageCacheMb << 20

@@ -8,8 +8,16 @@ extension LLaVACheckpoint {
     /// `image_mean`, `image_std`, `rescale_factor` — else the tower's image size with CLIP's
     /// constants. The original layout's `image_aspect_ratio "pad"` pads to a square of
     /// `int(255 · mean)` first.
+    /// A GGUF pair's come from its mmproj file: the tower's image size, `clip.vision.image_mean`
+    /// and `image_std`.
     public func clipPreprocessor() throws -> CLIPPreprocessor {
         let side = config.vision.imageSize
+        if let gguf {
+            let (mean, std) = try gguf.imageStatistics() ?? (CLIPPreprocessor.clipMean, CLIPPreprocessor.clipStd)
+            let pad = config.aspectMode == .padToSquare ? CLIPPreprocessor.padColor(forMean: mean) : nil
+            return try CLIPPreprocessor(shortestEdge: side, cropSize: ImageSize(width: side, height: side), mean: mean, std: std,
+                                        rescaleFactor: 1.0 / 255.0, padColor: pad)
+        }
         let candidates = [folder, visionFolder].compactMap { $0 }.map { $0 + "/preprocessor_config.json" }
         let json = try candidates.first { FileManager.default.fileExists(atPath: $0) }.map { try JSON.parse(contentsOf: $0) } ?? .object([:])
         func number(_ path: String...) -> Int? { json.value(at: path)?.intValue }

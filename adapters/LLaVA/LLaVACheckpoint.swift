@@ -21,6 +21,8 @@ public struct LLaVACheckpoint: Sendable {
     public let layout: LLaVALayout
     /// The model's configuration (config.json, with the vision config of the CLIP folder or the tower's shapes).
     public let config: LLaVAConfig
+    /// The llama.cpp files of a GGUF pair (`init(gguf:mmproj:)`), nil for checkpoint folders.
+    public let gguf: GGUFPair?
 
     /// Opens a model folder in any supported layout. The original LLaVA-1.5 layout keeps the vision
     /// tower in a separate CLIP folder: `visionTower`, or else `mm_vision_tower` when that names an
@@ -28,6 +30,7 @@ public struct LLaVACheckpoint: Sendable {
     /// vision config is read off the tower's tensor shapes.
     public init(folder: String, visionTower: String? = nil) throws {
         self.folder = folder
+        gguf = nil
         weights = try WeightStore(path: folder)
         layout = try LLaVALayout.detect(weights)
         var visionWeights = weights
@@ -59,6 +62,14 @@ public struct LLaVACheckpoint: Sendable {
             return inferred
         }
     }
+
+    /// The file that holds the configuration, for messages: `config.json`, or a GGUF pair's mmproj file.
+    public var configPath: String { gguf?.mmproj.path ?? folder + "/config.json" }
+
+    /// Whether images are prepared as the original LLaVA repository does (its layout, and GGUF
+    /// pairs, which llama.cpp's converters make from it): alpha dropped, LLaVA-NeXT's unpadding
+    /// truncated; llava-hf layouts follow transformers' processors.
+    public var followsOriginalRepository: Bool { layout == .original || gguf != nil }
 
     /// A CLIP vision config read off the tower's tensor shapes under `prefix` (original LLaVA-NeXT
     /// checkpoints carry the tower but not its config): hidden size, patch size, image size, layer

@@ -55,13 +55,15 @@ public enum PromptTemplate: String, Sendable, CaseIterable {
 
 extension LLaVACheckpoint {
     /// The template a checkpoint expects: Qwen2 text models (LLaVA-OneVision) use `qwen2`, Mistral
-    /// text models `mistral_instruct`; otherwise
+    /// text models `mistral_instruct` (for a GGUF pair: a `tokenizer.chat_template` in ChatML or
+    /// with `[INST]`); otherwise GGUF pairs use `llava_v1`, and
     /// llava-hf layouts use `llava-hf` for LLaVA-1.5 and `llava_v1` for LLaVA-NeXT, and the original
     /// layout uses `llava_v1`.
     public var defaultTemplate: PromptTemplate {
-        if config.text.family == .qwen2 { return .qwen2 }
-        if config.text.isMistral { return .mistralInstruct }
-        if layout == .original || config.modelType == "llava_next" { return .llavaV1 }
+        let chatTemplate = (try? gguf?.model.string("tokenizer.chat_template")) ?? nil
+        if config.text.family == .qwen2 || chatTemplate?.contains("<|im_start|>") == true { return .qwen2 }
+        if config.text.isMistral || chatTemplate?.contains("[INST]") == true { return .mistralInstruct }
+        if followsOriginalRepository || config.modelType == "llava_next" { return .llavaV1 }
         return .llavaHF
     }
 }

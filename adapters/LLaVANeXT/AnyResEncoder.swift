@@ -17,20 +17,20 @@ public struct AnyResEncoder: ImageEncoder {
 
     public init(model: LLaVAModel) throws {
         guard !model.config.gridPinpoints.isEmpty else {
-            throw LLaVAError.invalidConfig(path: model.checkpoint.folder + "/config.json", reason: "anyres needs image_grid_pinpoints")
+            throw LLaVAError.invalidConfig(path: model.checkpoint.configPath, reason: "anyres needs image_grid_pinpoints")
         }
         guard model.config.selection == .patches else {
-            throw LLaVAError.invalidConfig(path: model.checkpoint.folder + "/config.json", reason: "anyres packing needs the 'default' (patch) feature selection")
+            throw LLaVAError.invalidConfig(path: model.checkpoint.configPath, reason: "anyres packing needs the 'default' (patch) feature selection")
         }
         self.model = model
         let pinpoints = model.config.gridPinpoints.map { ImageSize(width: $0.width, height: $0.height) }
         do {
             tiling = try AnyResTiling(pinpoints: pinpoints, preprocessor: try model.checkpoint.clipPreprocessor())
         } catch let error as ImagingError {
-            throw LLaVAError.invalidConfig(path: model.checkpoint.folder + "/config.json", reason: "\(error)")
+            throw LLaVAError.invalidConfig(path: model.checkpoint.configPath, reason: "\(error)")
         }
         imageNewline = try model.checkpoint.weights.tensor(model.checkpoint.layout.imageNewline, shape: [model.config.text.hiddenSize])
-        rounding = model.checkpoint.layout == .original ? .truncated : .roundedToSevenDecimals
+        rounding = model.checkpoint.followsOriginalRepository ? .truncated : .roundedToSevenDecimals
     }
 
     /// Tiles per column and row for an image of `size`.

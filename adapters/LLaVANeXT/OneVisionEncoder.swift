@@ -28,7 +28,7 @@ public struct OneVisionEncoder: ImageEncoder {
     public init(model: LLaVAModel) throws {
         let checkpoint = model.checkpoint, config = model.config
         guard config.isOneVision, let maxTiles = config.maxTiles else {
-            throw LLaVAError.invalidConfig(path: checkpoint.folder + "/config.json", reason: "model_type '\(config.modelType)' is not llava_onevision")
+            throw LLaVAError.invalidConfig(path: checkpoint.configPath, reason: "model_type '\(config.modelType)' is not llava_onevision")
         }
         let processorPath = checkpoint.folder + "/preprocessor_config.json"
         var tiling: AnyResTiling
@@ -38,12 +38,12 @@ public struct OneVisionEncoder: ImageEncoder {
             do {
                 tiling = try AnyResTiling.oneVision(tile: config.vision.imageSize)
             } catch {
-                throw LLaVAError.invalidConfig(path: checkpoint.folder + "/config.json", reason: "\(error)")
+                throw LLaVAError.invalidConfig(path: checkpoint.configPath, reason: "\(error)")
             }
         }
         let pinpoints = config.gridPinpoints.map { ImageSize(width: $0.width, height: $0.height) }
         if !pinpoints.isEmpty && pinpoints != tiling.pinpoints {
-            throw LLaVAError.invalidConfig(path: checkpoint.folder + "/config.json",
+            throw LLaVAError.invalidConfig(path: checkpoint.configPath,
                                            reason: "image_grid_pinpoints differ from those of \(processorPath)")
         }
         guard tiling.tileSize == config.vision.imageSize else {

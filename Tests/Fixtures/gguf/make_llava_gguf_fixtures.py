@@ -44,7 +44,8 @@ What each piece mirrors in llama.cpp (read from ggml-org/llama.cpp; nothing is c
 - mmproj: tools/mtmd/legacy-models/convert_image_encoder_to_gguf.py run as for LLaVA
   (`--llava-projector`, `--clip-model-is-vision`, default projector type "mlp"), with the vision
   tower's tensors as CLIPVisionModel's state dict named them (vision_model.*) and a vision config as llava_surgery / the LLaVA docs build it
-  (NeXT: `image_grid_pinpoints`, `mm_patch_merge_type: spatial_unpad`, `image_aspect_ratio: anyres`).
+  (NeXT: `image_grid_pinpoints` as the original repository lists them, (width, height) — llava-hf's
+  pairs flipped —, `mm_patch_merge_type: spatial_unpad`, `image_aspect_ratio: anyres`).
   * keys: clip.has_text_encoder/has_vision_encoder/has_llava_projector, general.file_type,
     general.name, general.description, clip.projector_type, clip.vision.image_size, patch_size,
     embedding_length, feed_forward_length, projection_dim, attention.head_count,
@@ -220,7 +221,9 @@ def vision_config_for(config):
     vision = dict(config["vision_config"])
     vision["_name_or_path"] = "vit"
     if config["model_type"] == "llava_next":
-        vision["image_grid_pinpoints"] = config["image_grid_pinpoints"]
+        # The original repository's config lists pinpoints as (width, height), which is how
+        # llava_surgery_v2 hands them on and clip.cpp reads them; llava-hf's are (height, width).
+        vision["image_grid_pinpoints"] = [[w, h] for h, w in config["image_grid_pinpoints"]]
         vision["mm_patch_merge_type"] = "spatial_unpad"
         vision["image_aspect_ratio"] = "anyres"
         vision["image_crop_resolution"] = vision["image_size"]

@@ -1,0 +1,46 @@
+import Foundation
+import WeightIO
+
+/// A LLaVA model held as llama.cpp keeps it: a text-model GGUF (`general.architecture` `llama`)
+/// and an `mmproj` GGUF (`clip`) with the vision tower and projector.
+public struct GGUFPair: Sendable {
+    /// The text model's file.
+    public let model: GGUFFile
+    /// The vision tower's and projector's file.
+    public let mmproj: GGUFFile
+
+    /// Opens both files (validated as `GGUFFile` does).
+    public init(model: String, mmproj: String) throws {
+        self.model = try GGUFFile(path: model)
+        self.mmproj = try GGUFFile(path: mmproj)
+    }
+
+    /// The pair in `folder`: its `.gguf` files sorted by their `general.architecture` into one
+    /// `clip` file and one text model; nil when the folder has no `.gguf` file. Any other mix
+    /// (two text models, no mmproj) is an error naming the files.
+    public static func paths(inFolder folder: String) throws -> (model: String, mmproj: String)? {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".gguf") }.sorted()
+        guard !names.isEmpty else { return nil }
+        var models: [String] = [], projectors: [String] = []
+        for name in names {
+            let path = folder + "/" + name
+            if try GGUFFile(path: path).string("general.architecture") == "clip" { projectors.append(path) } else { models.append(path) }
+        }
+        guard models.count == 1, projectors.count == 1 else {
+            throw GGUFError(path: folder, problem: "expected one text-model GGUF and one mmproj (clip) GGUF, found "
+                + "\(models.count) text model\(models.count == 1 ? "" : "s") (\(models.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))) and "
+                + "\(projectors.count) mmproj (\(projectors.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))); pass --model FILE.gguf --mmproj FILE.gguf")
+        }
+        return (models[0], projectors[0])
+    }
+
+    /// The image normalisation the mmproj file gives (`clip.vision.image_mean` / `image_std`),
+    /// nil for CLIP's constants.
+    public func imageStatistics() throws -> (mean: [Double], std: [Double])? {
+        guard let mean = try mmproj.numbers("clip.vision.image_mean"), let std = try mmproj.numbers("clip.vision.image_std") else { return nil }
+        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
+            throw GGUFError(path: mmproj.path, problem: "clip.vision.image_mean and image_std must hold 3 values each (std positive)")
+        }
+        return (mean, std)
+    }
+}
