@@ -26,18 +26,22 @@ struct Inspect: ParsableCommand {
     static func shape(_ dimensions: [Int]) -> String { "[" + dimensions.map(String.init).joined(separator: ", ") + "]" }
 
     /// Metadata (`key<TAB>type<TAB>value`, long arrays cut to their first 8 elements), then the
-    /// tensors as for safetensors (row-major shape, ggml type), then a total.
+    /// tensors as for safetensors (row-major shape, ggml type; `read as Q8_0` after formats
+    /// requantized at load, `not readable` after those refused), then a total.
     func inspectGGUF() throws {
         let file = try GGUFFile(path: path)
         print("GGUF version \(file.version), alignment \(file.alignment), \(file.metadata.count) metadata keys, \(file.tensors.count) tensors")
         for (key, value) in file.metadata { print("\(key)\t\(value.typeName)\t\(Self.describe(value))") }
-        var totalBytes = 0, totalElements = 0
+        var totalBytes = 0, totalElements = 0, requantized = 0
         for tensor in file.tensors {
-            print("\(tensor.name)\t\(tensor.type)\t\(Self.shape(tensor.shape))\t\(tensor.byteCount)")
+            let note = GGUFTensorType.requantizedOnLoad.contains(tensor.type) ? "\tread as Q8_0" : tensor.type.loadedDType == nil ? "\tnot readable" : ""
+            print("\(tensor.name)\t\(tensor.type)\t\(Self.shape(tensor.shape))\t\(tensor.byteCount)\(note)")
             totalBytes += tensor.byteCount
             totalElements += tensor.elementCount
+            if GGUFTensorType.requantizedOnLoad.contains(tensor.type) { requantized += 1 }
         }
-        print("\(file.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes")
+        print("\(file.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes"
+            + (requantized > 0 ? "; \(requantized) requantized to Q8_0 when loaded (Q4_1, Q5_0, Q5_1, Q5_K, Q8_K)" : ""))
     }
 
     static func describe(_ value: GGUFValue) -> String {

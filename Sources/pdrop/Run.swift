@@ -83,13 +83,14 @@ struct Run: ParsableCommand {
         if let layers, Self.parseLayers(layers) == nil { throw ValidationError("--layers must be comma-separated integers, e.g. 8,16,24") }
     }
 
-    /// One line for stderr: image tokens kept per stage, prefill time, decode speed.
-    static func statsLine(_ result: GenerationResult, compute: ComputePath) -> String {
+    /// One line for stderr: image tokens kept per stage, prefill time, decode speed, the compute
+    /// path, and `note` (formats requantized at load) if any.
+    static func statsLine(_ result: GenerationResult, compute: ComputePath, note: String? = nil) -> String {
         let trace = result.trace
         let kept = ([trace.imageTokens] + trace.stages.map(\.count)).map(String.init).joined(separator: " → ")
         let rate = result.decodeSeconds > 0 ? Double(result.tokens.count) / result.decodeSeconds : 0
         return String(format: "[pdrop] image tokens %@; prefill %.3f s; %d tokens at %.1f tokens/s; compute %@",
-                      kept, result.prefillSeconds, result.tokens.count, rate, compute.description)
+                      kept, result.prefillSeconds, result.tokens.count, rate, compute.description) + (note.map { "; " + $0 } ?? "")
     }
 
     static func parseLayers(_ text: String) -> [Int]? {
@@ -123,7 +124,7 @@ struct Run: ParsableCommand {
         }
         let answer = pipeline.tokenizer.decode(result.tokens)
         if !json { print(stream.finish()) }
-        FileHandle.standardError.write(Data((Self.statsLine(result, compute: llava.computePaths.language) + "\n").utf8))
+        FileHandle.standardError.write(Data((Self.statsLine(result, compute: llava.computePaths.language, note: llava.checkpoint.gguf?.requantizationNote) + "\n").utf8))
         let unprunedTokens = state.unprunedCount
         let report = RunReport(result: result, promptTokens: unprunedTokens, policy: policy, shape: llava.language.shape,
                                visionSeconds: visionSeconds, compute: llava.computePaths)

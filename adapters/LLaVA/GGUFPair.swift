@@ -34,6 +34,16 @@ public struct GGUFPair: Sendable {
         return (models[0], projectors[0])
     }
 
+    /// What the run's stats line says about formats read by requantizing
+    /// (`GGUFTensorType.requantizedOnLoad`), e.g. `Q5_K → Q8_0 at load (7 tensors)`; nil when
+    /// every tensor is used as stored.
+    public var requantizationNote: String? {
+        let types = (model.tensors + mmproj.tensors).map(\.type).filter { GGUFTensorType.requantizedOnLoad.contains($0) }
+        guard !types.isEmpty else { return nil }
+        let names = Set(types.map(\.description)).sorted().joined(separator: ", ")
+        return "\(names) → Q8_0 at load (\(types.count) tensor\(types.count == 1 ? "" : "s"))"
+    }
+
     /// The image normalisation the mmproj file gives (`clip.vision.image_mean` / `image_std`),
     /// nil for CLIP's constants.
     public func imageStatistics() throws -> (mean: [Double], std: [Double])? {

@@ -8,6 +8,7 @@ Inputs: Tests/Fixtures/llava/tiny-llava-hf (LLaVA-1.5) and Tests/Fixtures/llava-
 (LLaVA-NeXT). Outputs, per fixture, in Tests/Fixtures/gguf/llava/ and Tests/Fixtures/gguf/llava-next/:
 
   text-f16.gguf, text-q8_0.gguf, text-q4_0.gguf   the language model (architecture "llama")
+  text-legacy.gguf                                the same with its matrices in Q4_1, Q5_0, Q5_1 in turn
   mmproj-f16.gguf                                 the vision tower + projector (architecture "clip")
   expected.json                                   transformers' results on the text files
 
@@ -90,8 +91,11 @@ SOURCES = {
     "llava": FIXTURES / "llava" / "tiny-llava-hf",
     "llava-next": FIXTURES / "llava-next" / "tiny-next-vicuna",
 }
-TEXT_FILES = {"text-f16.gguf": FT.MOSTLY_F16, "text-q8_0.gguf": FT.MOSTLY_Q8_0, "text-q4_0.gguf": FT.MOSTLY_Q4_0}
-FILE_QTYPE = {FT.MOSTLY_F16: Q.F16, FT.MOSTLY_Q8_0: Q.Q8_0, FT.MOSTLY_Q4_0: Q.Q4_0}
+TEXT_FILES = {"text-f16.gguf": FT.MOSTLY_F16, "text-q8_0.gguf": FT.MOSTLY_Q8_0, "text-q4_0.gguf": FT.MOSTLY_Q4_0,
+              "text-legacy.gguf": FT.MOSTLY_Q5_1}
+# The matrices' types, cycled through in file order (text-legacy: the older formats a reader
+# requantizes, as a file mixing them would hold).
+FILE_QTYPE = {FT.MOSTLY_F16: [Q.F16], FT.MOSTLY_Q8_0: [Q.Q8_0], FT.MOSTLY_Q4_0: [Q.Q4_0], FT.MOSTLY_Q5_1: [Q.Q4_1, Q.Q5_0, Q.Q5_1]}
 DEFAULT_MEAN = [0.48145466, 0.4578275, 0.40821073]
 DEFAULT_STD = [0.26862954, 0.26130258, 0.27577711]
 
@@ -186,7 +190,8 @@ def write_text_model(folder, out_path, file_type):
 
     # LlamaModel.modify_tensors + ModelBase.prepare_tensors
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, blocks)
-    qtype = FILE_QTYPE[file_type]
+    qtypes = FILE_QTYPE[file_type]
+    matrices = 0
     for name, tensor in read_tensors(folder).items():
         if "vision_tower" in name or "multi_modal_projector" in name or name == "image_newline":
             continue
@@ -199,7 +204,11 @@ def write_text_model(folder, out_path, file_type):
         new_name = names.get_name(name, try_suffixes=(".weight", ".bias"))
         assert new_name is not None, name
         data = tensor.to(torch.float32).numpy()
-        tensor_qtype = Q.F32 if data.ndim <= 1 or new_name.endswith("_norm.weight") else qtype
+        if data.ndim <= 1 or new_name.endswith("_norm.weight"):
+            tensor_qtype = Q.F32
+        else:
+            tensor_qtype = qtypes[matrices % len(qtypes)]
+            matrices += 1
         try:
             quantized = gguf.quants.quantize(data, tensor_qtype)
         except gguf.QuantError:

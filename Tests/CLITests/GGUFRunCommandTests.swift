@@ -1,0 +1,57 @@
+import Foundation
+import TestSupport
+import Testing
+import WeightIO
+
+/// `pdrop run` on llama.cpp GGUF pairs (Tests/Fixtures/gguf): every policy, the folder form, the
+/// stats line's note on requantized formats, and the one-line refusals. Numeric parity of the
+/// GGUF models is `GGUFPairTests`'.
+@Suite struct GGUFRunCommandTests {
+    static let llava = Fixtures.path("gguf/llava")
+
+    static func run(_ model: [String], _ extra: [String]) throws -> (CommandRunner.Output, JSON) {
+        let scratch = try TemporaryDirectory()
+        let trace = scratch.path("trace.json")
+        let out = try CommandRunner.run(["run"] + model + ["--image", RunCommandTests.folder + "/sample.png", "--prompt", RunCommandTests.question,
+                                         "--trace-out", trace, "--max-new-tokens", "3"] + extra)
+        #expect(out.status == 0, "\(out.stderr)")
+        return (out, out.status == 0 ? try JSON.parse(contentsOf: trace) : .null)
+    }
+
+    /// Each policy runs on the Q4_0 text model with the F16 mmproj; the tokens reaching the
+    /// decoder are what the policy asked for.
+    @Test(arguments: [("pdrop", [], 64), ("fastv", [], 64), ("none", [], 64), ("random", [], 64),
+                      ("fastervlm", ["--budget", "16"], 16), ("visionzip", ["--budget", "16"], 16), ("divprune", ["--budget", "16"], 16),
+                      ("dart", ["--budget", "16"], 64)])
+    func everyPolicy(policy: String, budget: [String], decoderTokens: Int) throws {
+        let (out, trace) = try Self.run(["--model", Self.llava + "/text-q4_0.gguf", "--mmproj", Self.llava + "/mmproj-f16.gguf"],
+                                        ["--policy", policy] + budget)
+        #expect(try trace.requireArray("image_tokens_per_layer").first?.intValue == decoderTokens)
+        #expect(out.stderr.contains("[pdrop] image tokens"))
+    }
+
+    /// A folder holding one text model and one mmproj is a model; a legacy-format text model's
+    /// requantization is said on the stats line.
+    @Test func folderAndRequantizationNote() throws {
+        let folder = try TemporaryDirectory()
+        for name in ["text-legacy.gguf", "mmproj-f16.gguf"] {
+            try FileManager.default.copyItem(atPath: Self.llava + "/" + name, toPath: folder.path(name))
+        }
+        let (out, _) = try Self.run(["--model", folder.path], [])
+        #expect(out.stderr.contains("; Q4_1, Q5_0, Q5_1 → Q8_0 at load ("), "\(out.stderr)")
+    }
+
+    @Test(arguments: [
+        (["--model", Fixtures.path("gguf/llava") + "/text-q4_0.gguf"],
+         "Error: \(Fixtures.path("gguf/llava"))/text-q4_0.gguf is a text-model GGUF: pass its vision tower and projector with --mmproj FILE.gguf"),
+        (["--model", Fixtures.path("gguf/llava"), "--mmproj", Fixtures.path("gguf/llava") + "/mmproj-f16.gguf"],
+         "Error: --mmproj goes with a text-model .gguf file as --model; \(Fixtures.path("gguf/llava")) is a folder"),
+        (["--model", Fixtures.path("gguf/llava") + "/mmproj-f16.gguf", "--mmproj", Fixtures.path("gguf/llava") + "/mmproj-f16.gguf"],
+         "Error: \(Fixtures.path("gguf/llava"))/mmproj-f16.gguf: general.architecture 'clip' is not a text model this tool reads (llama)"),
+    ])
+    func refusals(arguments: [String], message: String) throws {
+        let out = try CommandRunner.run(["run"] + arguments + ["--image", RunCommandTests.folder + "/sample.png", "--prompt", "x"])
+        #expect(out.status == 1)
+        #expect(out.stderr.split(separator: "\n").map(String.init) == [message])
+    }
+}
