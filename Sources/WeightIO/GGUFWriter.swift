@@ -2,27 +2,34 @@
 /// header, the metadata in the order given, the tensor infos, padding to the alignment, then each
 /// tensor's bytes padded to the alignment. Atomic: a temporary file renamed into place.
 public enum GGUFWriter {
-    /// One tensor to write: ggml dimensions (`ne`, fastest first), type and stored bytes.
+    /// One tensor to write: ggml dimensions (`ne`, fastest first), type and stored bytes, given
+    /// or made when the writer reaches the tensor (so a converter holds one tensor at a time).
     public struct Tensor {
         public let name: String
         public let type: GGUFTensorType
         public let dimensions: [Int]
-        public let bytes: UnsafeRawBufferPointer
+        let contents: () throws -> [UInt8]
 
         /// `bytes` must stay valid until `write` returns.
         public init(name: String, type: GGUFTensorType, dimensions: [Int], bytes: UnsafeRawBufferPointer) {
+            self.init(name: name, type: type, dimensions: dimensions) { Array(bytes) }
+        }
+
+        /// A tensor whose bytes `make` returns when the writer reaches it.
+        public init(name: String, type: GGUFTensorType, dimensions: [Int], make: @escaping () throws -> [UInt8]) {
             self.name = name
             self.type = type
             self.dimensions = dimensions
-            self.bytes = bytes
+            contents = make
         }
     }
 
     /// Writes `metadata` and `tensors` to `path`. The alignment is `general.alignment` when the
     /// metadata holds it (a uint32 power of two), else 32. Throws before writing anything for a
     /// duplicate key or tensor, a bad alignment, more than four dimensions, a first dimension that
-    /// is not a whole number of blocks, bytes that do not match the dimensions, or an array whose
-    /// elements are not all of its element type.
+    /// is not a whole number of blocks, or an array whose elements are not all of its element type;
+    /// bytes that do not match their dimensions (or a `make` that throws) stop the write with
+    /// nothing left at `path`.
     public static func write(metadata: [(key: String, value: GGUFValue)], tensors: [Tensor], to path: String) throws {
         func fail(_ problem: String) -> GGUFError { GGUFError(path: path, problem: problem) }
         guard Set(metadata.map(\.key)).count == metadata.count else { throw fail("a metadata key appears twice") }
@@ -50,9 +57,6 @@ public enum GGUFWriter {
                 throw fail("tensor \(tensor.name): first dimension \(tensor.dimensions[0]) is not a multiple of \(tensor.type)'s block of \(tensor.type.blockElements)")
             }
             let expected = tensor.type.byteCount(dimensions: tensor.dimensions)
-            guard tensor.bytes.count == expected else {
-                throw fail("tensor \(tensor.name): \(tensor.bytes.count) bytes for \(tensor.type) \(tensor.dimensions), which need \(expected)")
-            }
             append(string: tensor.name, to: &header)
             append(UInt32(tensor.dimensions.count), to: &header)
             for dimension in tensor.dimensions { append(UInt64(dimension), to: &header) }
@@ -63,8 +67,12 @@ public enum GGUFWriter {
         try AtomicFile.write(to: path) { file in
             try file.write(header + zeros(padded(header.count, alignment) - header.count))
             for tensor in tensors {
-                try file.write(tensor.bytes)
-                try file.write(zeros(padded(tensor.bytes.count, alignment) - tensor.bytes.count))
+                let bytes = try tensor.contents(), expected = tensor.type.byteCount(dimensions: tensor.dimensions)
+                guard bytes.count == expected else {
+                    throw fail("tensor \(tensor.name): \(bytes.count) bytes for \(tensor.type) \(tensor.dimensions), which need \(expected)")
+                }
+                try file.write(bytes)
+                try file.write(zeros(padded(bytes.count, alignment) - bytes.count))
             }
         }
     }

@@ -4,6 +4,7 @@ import Foundation
 import LLaVA
 import LLaVAConversion
 import Tensors
+import Tokenizer
 
 /// `pdrop convert`: a LLaVA checkpoint folder to another layout, dtype or shard size.
 struct Convert: ParsableCommand {
@@ -14,7 +15,10 @@ struct Convert: ParsableCommand {
             complete; SRC is only read. original → llava-hf adds <image> and <pad> to the tokenizer files \
             and pads embed_tokens/lm_head to a multiple of 64 rows with their mean row; llava-hf → original \
             slices them back. An original LLaVA-1.5 target gets its CLIP tower as the folder vision_tower/ \
-            inside --to; LLaVA-NeXT keeps the tower in the checkpoint.
+            inside --to; LLaVA-NeXT keeps the tower in the checkpoint. \
+            A --to ending in .gguf writes the text model as llama.cpp's convert_hf_to_gguf.py does (--dtype f16, \
+            bf16, q8_0 or q4_0 for its matrices; keep means f16) and, with --mmproj FILE.gguf, the vision tower and \
+            projector as its LLaVA image-encoder converter does.
             """)
 
     @Option(help: "Source model folder (llava-hf, newer transformers or original layout; safetensors or PyTorch .bin).")
@@ -23,10 +27,13 @@ struct Convert: ParsableCommand {
     @Option(help: "Destination folder (refused if it exists, unless --force).")
     var to: String
 
+    @Option(help: "With a .gguf --to: where to write the mmproj GGUF (vision tower and projector).")
+    var mmproj: String?
+
     @Option(help: "Target layout: llava-hf, llava-hf-new or original.")
     var layout = "llava-hf"
 
-    @Option(help: "Stored dtype of float tensors: keep, f32, f16 or bf16 (round to nearest even).")
+    @Option(help: "Stored dtype of float tensors: keep, f32, f16 or bf16 (round to nearest even); for a .gguf --to: f16, bf16, q8_0 or q4_0.")
     var dtype = "keep"
 
     @Option(help: "Largest shard, e.g. 5GB, 500MB, 2GiB or a byte count.")
@@ -40,13 +47,34 @@ struct Convert: ParsableCommand {
 
     static let dtypes: [String: DType?] = ["keep": nil, "f32": .f32, "f16": .f16, "bf16": .bf16]
 
+    var writesGGUF: Bool { to.hasSuffix(".gguf") }
+
     func validate() throws {
+        if writesGGUF {
+            guard dtype == "keep" || GGUFExport.textTypes[dtype] != nil else { throw ValidationError("--dtype for a .gguf --to must be f16, bf16, q8_0 or q4_0") }
+            guard mmproj?.hasSuffix(".gguf") ?? true else { throw ValidationError("--mmproj must name a .gguf file") }
+            return
+        }
+        guard mmproj == nil else { throw ValidationError("--mmproj goes with a .gguf --to") }
         guard LLaVALayout(rawValue: layout) != nil else { throw ValidationError("--layout must be llava-hf, llava-hf-new or original") }
         guard Self.dtypes[dtype] != nil else { throw ValidationError("--dtype must be keep, f32, f16 or bf16") }
         do { _ = try ShardSize(parsing: maxShardSize) } catch { throw ValidationError("--max-shard-size: \(error)") }
     }
 
+    /// Writes the GGUF pair (refusing existing files unless --force).
+    func runGGUF() throws {
+        for path in [to, mmproj].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) && !force {
+            throw ConversionError.destinationExists(path: path)
+        }
+        let checkpoint = try LLaVACheckpoint(folder: from, visionTower: visionTower)
+        let report = try GGUFExport.write(checkpoint, tokenizer: try Tokenizer(folder: from), text: to, mmproj: mmproj,
+                                          type: GGUFExport.textTypes[dtype == "keep" ? "f16" : dtype]!)
+        print("\(to): \(report.tensorCount) tensors, \(report.byteCount) bytes, \(checkpoint.layout.rawValue) → GGUF (\(dtype == "keep" ? "f16" : dtype))")
+        for file in report.files { print("  wrote \(file)") }
+    }
+
     func run() throws {
+        if writesGGUF { return try runGGUF() }
         let options = ConversionOptions(layout: LLaVALayout(rawValue: layout)!, dtype: Self.dtypes[dtype]!,
                                         maxShardSize: try ShardSize(parsing: maxShardSize), visionTower: visionTower, overwrite: force)
         let interrupt = InterruptFlag()

@@ -55,3 +55,30 @@ import WeightIO
         #expect(out.stderr.split(separator: "\n").map(String.init) == [message])
     }
 }
+
+/// `pdrop convert --to X.gguf`: the pair it writes runs, and its refusals.
+@Suite struct GGUFConvertCommandTests {
+    @Test func convertsAndRuns() throws {
+        let scratch = try TemporaryDirectory()
+        let text = scratch.path("model-q8_0.gguf"), mmproj = scratch.path("mmproj.gguf")
+        let out = try CommandRunner.run(["convert", "--from", RunCommandTests.folder + "/tiny-llava-hf", "--to", text, "--mmproj", mmproj,
+                                         "--dtype", "q8_0"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("llava-hf → GGUF (q8_0)"))
+        let file = try GGUFFile(path: text)
+        #expect(file.tensor(named: "blk.0.attn_q.weight")?.type == .q8_0)
+        let again = try CommandRunner.run(["convert", "--from", RunCommandTests.folder + "/tiny-llava-hf", "--to", text])
+        #expect(again.status == 1 && again.stderr.contains(text))
+        _ = try GGUFRunCommandTests.run(["--model", text, "--mmproj", mmproj], [])
+    }
+
+    @Test(arguments: [
+        (["--to", "/tmp/x.gguf", "--dtype", "f32"], "Error: --dtype for a .gguf --to must be f16, bf16, q8_0 or q4_0"),
+        (["--to", "/tmp/x-folder", "--mmproj", "/tmp/m.gguf"], "Error: --mmproj goes with a .gguf --to"),
+    ])
+    func usageErrors(arguments: [String], message: String) throws {
+        let out = try CommandRunner.run(["convert", "--from", RunCommandTests.folder + "/tiny-llava-hf"] + arguments)
+        #expect(out.status == 64)
+        #expect(out.stderr.split(separator: "\n").first.map(String.init) == message)
+    }
+}

@@ -2,7 +2,7 @@
 /// `TensorNameMap`: the text model as `convert_hf_to_gguf.py` names a LLaMA (`token_embd`,
 /// `blk.N.attn_q`, …, `output_norm`, `output`) and the `mmproj` file as the LLaVA image-encoder
 /// converter names CLIP and the projector (`v.*`, `mm.0`, `mm.2`, `model.image_newline`).
-enum GGUFNames {
+public enum GGUFNames {
     /// Whole-model text tensors: (GGUF name, canonical name).
     static let textModel = [
         ("token_embd.weight", "language_model.embed_tokens.weight"),
@@ -77,22 +77,22 @@ enum GGUFNames {
     static let visionLayerPrefix = (stored: "v.blk.", canonical: "vision_tower.encoder.layers.")
 
     /// The canonical name of a text-model GGUF tensor.
-    static func textCanonical(_ name: String) -> String? {
+    public static func textCanonical(_ name: String) -> String? {
         canonical(name, model: textModel, layer: textLayer, stored: textLayerPrefix.stored, canonical: textLayerPrefix.canonical)
     }
 
     /// The canonical name of an mmproj GGUF tensor (legacy `fc1 → ffn_down` naming).
-    static func visionCanonical(_ name: String) -> String? {
+    public static func visionCanonical(_ name: String) -> String? {
         canonical(name, model: visionModel, layer: visionLayer, stored: visionLayerPrefix.stored, canonical: visionLayerPrefix.canonical)
     }
 
     /// The text-model GGUF name of a canonical tensor.
-    static func textStored(_ name: String) -> String? {
+    public static func textStored(_ name: String) -> String? {
         stored(name, model: textModel, layer: textLayer, stored: textLayerPrefix.stored, canonical: textLayerPrefix.canonical)
     }
 
     /// The mmproj GGUF name of a canonical tensor (legacy naming, which llama.cpp reads by shape).
-    static func visionStored(_ name: String) -> String? {
+    public static func visionStored(_ name: String) -> String? {
         stored(name, model: visionModel, layer: visionLayer, stored: visionLayerPrefix.stored, canonical: visionLayerPrefix.canonical)
     }
 
@@ -115,7 +115,7 @@ enum GGUFNames {
     /// converter interleaves the two rotary halves (row `2i + j` holds Hugging Face row
     /// `j · headDim/2 + i`), so Hugging Face row `h·headDim + j·headDim/2 + i` is stored row
     /// `h·headDim + 2i + j`.
-    static func unpermutedRows(heads: Int, headDim: Int) -> [Int] {
+    public static func unpermutedRows(heads: Int, headDim: Int) -> [Int] {
         let half = headDim / 2
         var order = [Int](repeating: 0, count: heads * headDim)
         for h in 0..<heads {
@@ -128,7 +128,7 @@ enum GGUFNames {
 
     /// The inverse row order (what the converter does): stored row `h·headDim + 2i + j` is Hugging
     /// Face row `h·headDim + j·headDim/2 + i`.
-    static func permutedRows(heads: Int, headDim: Int) -> [Int] {
+    public static func permutedRows(heads: Int, headDim: Int) -> [Int] {
         let unpermuted = unpermutedRows(heads: heads, headDim: headDim)
         var order = [Int](repeating: 0, count: unpermuted.count)
         for (served, stored) in unpermuted.enumerated() { order[stored] = served }
