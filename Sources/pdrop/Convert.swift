@@ -21,7 +21,7 @@ struct Convert: ParsableCommand {
             projector as its LLaVA image-encoder converter does.
             """)
 
-    @Option(help: "Source model folder (llava-hf, newer transformers or original layout; safetensors or PyTorch .bin).")
+    @Option(help: "Source model folder (llava-hf, newer transformers or original layout; safetensors or PyTorch .bin; for a .gguf --to also a folder holding a GGUF pair).")
     var from: String
 
     @Option(help: "Destination folder (refused if it exists, unless --force).")
@@ -66,10 +66,15 @@ struct Convert: ParsableCommand {
         for path in [to, mmproj].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) && !force {
             throw ConversionError.destinationExists(path: path)
         }
-        let checkpoint = try LLaVACheckpoint(folder: from, visionTower: visionTower)
-        let report = try GGUFExport.write(checkpoint, tokenizer: try Tokenizer(folder: from), text: to, mmproj: mmproj,
+        let checkpoint: LLaVACheckpoint, tokenizer: Tokenizer
+        if !FileManager.default.fileExists(atPath: from + "/config.json"), let pair = try GGUFPair.paths(inFolder: from) {
+            (checkpoint, tokenizer) = (try LLaVACheckpoint(gguf: pair.model, mmproj: pair.mmproj), try Tokenizer(ggufPath: pair.model))
+        } else {
+            (checkpoint, tokenizer) = (try LLaVACheckpoint(folder: from, visionTower: visionTower), try Tokenizer(folder: from))
+        }
+        let report = try GGUFExport.write(checkpoint, tokenizer: tokenizer, text: to, mmproj: mmproj,
                                           type: GGUFExport.textTypes[dtype == "keep" ? "f16" : dtype]!)
-        print("\(to): \(report.tensorCount) tensors, \(report.byteCount) bytes, \(checkpoint.layout.rawValue) → GGUF (\(dtype == "keep" ? "f16" : dtype))")
+        print("\(to): \(report.tensorCount) tensors, \(report.byteCount) bytes, \(checkpoint.gguf == nil ? checkpoint.layout.rawValue : "GGUF") → GGUF (\(dtype == "keep" ? "f16" : dtype))")
         for file in report.files { print("  wrote \(file)") }
     }
 

@@ -45,4 +45,16 @@ import WeightIO
             if type == .f16 { try Self.compare(mmproj, Fixtures.path("gguf/\(fixture)/mmproj-f16.gguf")) }
         }
     }
+
+    /// A GGUF pair written again as F16 is the pair it was (rows un-permuted on reading and
+    /// permuted back, the tokenizer keys carried over).
+    @Test func ggufRoundTrip() throws {
+        let scratch = try TemporaryDirectory()
+        let source = Fixtures.path("gguf/llava-next")
+        let checkpoint = try LLaVACheckpoint(gguf: source + "/text-f16.gguf", mmproj: source + "/mmproj-f16.gguf")
+        let text = scratch.path("text.gguf"), mmproj = scratch.path("mmproj.gguf")
+        _ = try GGUFExport.write(checkpoint, tokenizer: try Tokenizer(ggufPath: source + "/text-f16.gguf"), text: text, mmproj: mmproj, type: .f16)
+        try Self.compare(text, source + "/text-f16.gguf")
+        try Self.compare(mmproj, source + "/mmproj-f16.gguf")
+    }
 }

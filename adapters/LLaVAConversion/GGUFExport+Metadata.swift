@@ -22,6 +22,7 @@ extension GGUFExport {
     /// vocabulary as gguf-py's `LlamaHfVocab` + `SpecialVocab` give it: every token in id order,
     /// score −1000, type control (special added tokens), byte (`<0xNN>`), user-defined (other
     /// added tokens) or normal; the special ids; whether BOS/EOS are added; the chat template.
+    /// A GGUF source's `tokenizer.*` keys are carried over as they are.
     static func textMetadata(_ checkpoint: LLaVACheckpoint, tokenizer: Tokenizer, type: GGUFTensorType) throws -> [(key: String, value: GGUFValue)] {
         let text = checkpoint.config.text
         let count = tokenizer.vocabularySize
@@ -47,6 +48,11 @@ extension GGUFExport {
             ("llama.attention.key_length", uint(text.headDim)), ("llama.attention.value_length", uint(text.headDim)),
             ("general.file_type", .uint32(fileType(type))), ("llama.vocab_size", uint(text.vocabularySize)),
             ("llama.rope.dimension_count", uint(text.headDim)),
+        ]
+        if let source = checkpoint.gguf?.model {
+            return metadata + source.metadata.filter { $0.key.hasPrefix("tokenizer.") } + [("general.quantization_version", .uint32(2))]
+        }
+        metadata += [
             ("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
             ("tokenizer.ggml.tokens", .array(type: 8, tokens)),
             ("tokenizer.ggml.scores", .array(type: 6, [GGUFValue](repeating: .float32(-1000), count: count))),
