@@ -126,8 +126,9 @@ gguf_file="$root/Tests/Fixtures/gguf/tiny.gguf"
 run inspect "$gguf_file"
 if [ "$status" -eq 0 ] && [[ "$out" == *"test.array_string${tab}array[string]${tab}[\"a\", \"\", \"ünï\"]"* ]] \
     && [[ "$out" == *"quant.q8_0${tab}Q8_0${tab}[2, 64]${tab}136"* ]] \
-    && [[ "$(tail -n 1 "$scratch/out")" == "11 tensors, 3007 elements, 2232 bytes" ]]; then
-    pass "inspect gguf/tiny.gguf (metadata and tensors)"
+    && [[ "$out" == *"quant.q5_k${tab}Q5_K${tab}[2, 256]${tab}352${tab}read as Q8_0"* ]] \
+    && [[ "$(tail -n 1 "$scratch/out")" == "11 tensors, 3007 elements, 2232 bytes; 4 requantized to Q8_0 when loaded (Q4_1, Q5_0, Q5_1, Q5_K, Q8_K)" ]]; then
+    pass "inspect gguf/tiny.gguf (metadata, tensors, formats requantized at load)"
 else
     fail "inspect gguf/tiny.gguf" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"
 fi

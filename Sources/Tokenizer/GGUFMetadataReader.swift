@@ -61,15 +61,13 @@ struct GGUFMetadataReader {
     /// An array of integers (any integer element type), if present.
     func optionalIntegers(_ key: String) throws(TokenizerError) -> [Int]? {
         guard let value = try value(key, required: false) else { return nil }
-        guard case let .array(type, elements) = value, [0, 1, 2, 3, 4, 5, 10, 11].contains(type) else {
+        guard case let .array(type, _) = value, [0, 1, 2, 3, 4, 5, 10, 11].contains(type) else {
             throw wrongType(key, "array[int32]", value)
         }
-        var numbers: [Int] = []
-        numbers.reserveCapacity(elements.count)
-        for element in elements {
-            guard let number = element.intValue else { throw wrongType(key, "array[int32] of values that fit an Int", value) }
-            numbers.append(number)
+        do {
+            return try file.integers(key)
+        } catch {
+            throw wrongType(key, "array[int32] of values that fit an Int", value)
         }
-        return numbers
     }
 }

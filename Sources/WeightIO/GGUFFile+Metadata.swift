@@ -51,27 +51,24 @@ extension GGUFFile {
 
     /// An array of integers (any integer element type), if present.
     public func integers(_ key: String) throws(GGUFError) -> [Int]? {
-        guard let value = self[key] else { return nil }
-        guard let elements = value.arrayValue else { throw wrongType(key, "an array of integers", value) }
-        var numbers: [Int] = []
-        numbers.reserveCapacity(elements.count)
-        for element in elements {
-            guard let number = element.intValue else { throw wrongType(key, "an array of integers", value) }
-            numbers.append(number)
-        }
-        return numbers
+        try array(key, "an array of integers") { $0.intValue }
     }
 
     /// An array of floating-point numbers (float32 or float64 elements), if present.
     public func numbers(_ key: String) throws(GGUFError) -> [Double]? {
+        try array(key, "an array of floats") { $0.doubleValue }
+    }
+
+    /// An array whose every element `element` reads, if present.
+    private func array<T>(_ key: String, _ expected: String, _ element: (GGUFValue) -> T?) throws(GGUFError) -> [T]? {
         guard let value = self[key] else { return nil }
-        guard let elements = value.arrayValue else { throw wrongType(key, "an array of floats", value) }
-        var numbers: [Double] = []
-        numbers.reserveCapacity(elements.count)
-        for element in elements {
-            guard let number = element.doubleValue else { throw wrongType(key, "an array of floats", value) }
-            numbers.append(number)
+        guard let elements = value.arrayValue else { throw wrongType(key, expected, value) }
+        var values: [T] = []
+        values.reserveCapacity(elements.count)
+        for item in elements {
+            guard let read = element(item) else { throw wrongType(key, expected, value) }
+            values.append(read)
         }
-        return numbers
+        return values
     }
 }
