@@ -34,11 +34,12 @@ struct Inspect: ParsableCommand {
         for (key, value) in file.metadata { print("\(key)\t\(value.typeName)\t\(Self.describe(value))") }
         var totalBytes = 0, totalElements = 0, requantized = 0
         for tensor in file.tensors {
-            let note = GGUFTensorType.requantizedOnLoad.contains(tensor.type) ? "\tread as Q8_0" : tensor.type.loadedDType == nil ? "\tnot readable" : ""
+            let requantizes = GGUFTensorType.requantizedOnLoad.contains(tensor.type)
+            let note = requantizes ? "\tread as Q8_0" : tensor.type.loadedDType == nil ? "\tnot readable" : ""
             print("\(tensor.name)\t\(tensor.type)\t\(Self.shape(tensor.shape))\t\(tensor.byteCount)\(note)")
             totalBytes += tensor.byteCount
             totalElements += tensor.elementCount
-            if GGUFTensorType.requantizedOnLoad.contains(tensor.type) { requantized += 1 }
+            if requantizes { requantized += 1 }
         }
         print("\(file.tensors.count) tensors, \(totalElements) elements, \(totalBytes) bytes"
             + (requantized > 0 ? "; \(requantized) requantized to Q8_0 when loaded (Q4_1, Q5_0, Q5_1, Q5_K, Q8_K)" : ""))

@@ -12,29 +12,29 @@ enum ModelLoading {
     /// `model` is a checkpoint folder of any layout, a llama.cpp text-model `.gguf` with its
     /// `mmproj`, or a folder holding such a pair (and no `config.json`).
     static func pipeline(model: String, mmproj: String?, visionTower: String?, compute: ComputeMode) throws -> LLaVAPipeline {
-        guard let (textFile, mmprojFile) = try ggufPair(model: model, mmproj: mmproj) else {
+        guard let pair = try ggufPair(model: model, mmproj: mmproj) else {
             let llava = try LLaVAModel(folder: model, visionTower: visionTower, compute: compute)
             return LLaVAPipeline(model: llava, tokenizer: try Tokenizer(folder: model), encoder: try llava.imageEncoder())
         }
-        let llava = try LLaVAModel(checkpoint: LLaVACheckpoint(gguf: textFile, mmproj: mmprojFile), compute: compute)
-        return LLaVAPipeline(model: llava, tokenizer: try Tokenizer(ggufPath: textFile), encoder: try llava.imageEncoder())
+        let llava = try LLaVAModel(checkpoint: LLaVACheckpoint(gguf: pair), compute: compute)
+        return LLaVAPipeline(model: llava, tokenizer: try Tokenizer(gguf: pair.model), encoder: try llava.imageEncoder())
     }
 
-    /// The GGUF files `model` / `mmproj` name, or nil for a checkpoint folder.
-    private static func ggufPair(model: String, mmproj: String?) throws -> (String, String)? {
+    /// The GGUF pair `model` / `mmproj` name, opened, or nil for a checkpoint folder.
+    private static func ggufPair(model: String, mmproj: String?) throws -> GGUFPair? {
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: model, isDirectory: &isFolder)
         if let mmproj {
             guard exists, !isFolder.boolValue else {
                 throw CLIError("--mmproj goes with a text-model .gguf file as --model; \(model) is \(exists ? "a folder" : "not a file")")
             }
-            return (model, mmproj)
+            return try GGUFPair(model: model, mmproj: mmproj)
         }
         if exists, !isFolder.boolValue, model.hasSuffix(".gguf") {
             throw CLIError("\(model) is a text-model GGUF: pass its vision tower and projector with --mmproj FILE.gguf")
         }
         guard exists, isFolder.boolValue, !FileManager.default.fileExists(atPath: model + "/config.json") else { return nil }
-        return try GGUFPair.paths(inFolder: model)
+        return try GGUFPair.inFolder(model)
     }
 
     /// How images are decoded for this checkpoint: llava-hf processors (transformers 5) composite

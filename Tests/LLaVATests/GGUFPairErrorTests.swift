@@ -84,9 +84,9 @@ import WeightIO
         for name in ["text-f16.gguf", "text-q8_0.gguf", "mmproj-f16.gguf"] {
             try FileManager.default.copyItem(atPath: Self.llava + "/" + name, toPath: folder.path(name))
         }
-        #expect(Self.message { try GGUFPair.paths(inFolder: folder.path) }.contains("found 2 text models (text-f16.gguf, text-q8_0.gguf) and 1 mmproj (mmproj-f16.gguf)"))
+        #expect(Self.message { try GGUFPair.inFolder(folder.path) }.contains("found 2 text models (text-f16.gguf, text-q8_0.gguf) and 1 mmproj (mmproj-f16.gguf)"))
         try FileManager.default.removeItem(atPath: folder.path("text-q8_0.gguf"))
-        let pair = try #require(try GGUFPair.paths(inFolder: folder.path))
-        #expect(pair.model.hasSuffix("text-f16.gguf") && pair.mmproj.hasSuffix("mmproj-f16.gguf"))
+        let pair = try #require(try GGUFPair.inFolder(folder.path))
+        #expect(pair.model.path.hasSuffix("text-f16.gguf") && pair.mmproj.path.hasSuffix("mmproj-f16.gguf"))
     }
 }

@@ -3,15 +3,52 @@
 /// `blk.N.attn_q`, …, `output_norm`, `output`) and the `mmproj` file as the LLaVA image-encoder
 /// converter names CLIP and the projector (`v.*`, `mm.0`, `mm.2`, `model.image_newline`).
 public enum GGUFNames {
-    /// Whole-model text tensors: (GGUF name, canonical name).
-    static let textModel = [
+    /// One file's names: whole-model tensors, and per-layer tensors after a layer prefix
+    /// (`blk.N.` / `language_model.layers.N.`), as (GGUF name, canonical name) pairs.
+    public struct Table: Sendable {
+        let model: [(gguf: String, canonical: String)]
+        let layer: [(gguf: String, canonical: String)]
+        let layerPrefix: (gguf: String, canonical: String)
+
+        /// The canonical name of GGUF tensor `name`, or nil when no entry matches.
+        public func canonical(_ name: String) -> String? {
+            if let entry = model.first(where: { $0.gguf == name }) { return entry.canonical }
+            guard let (index, suffix) = Self.layer(of: name, after: layerPrefix.gguf) else { return nil }
+            return layer.first { $0.gguf == suffix }.map { "\(layerPrefix.canonical)\(index).\($0.canonical)" }
+        }
+
+        /// The GGUF name of canonical tensor `name` (the inverse of `canonical`).
+        public func gguf(_ name: String) -> String? {
+            if let entry = model.first(where: { $0.canonical == name }) { return entry.gguf }
+            guard let (index, suffix) = Self.layer(of: name, after: layerPrefix.canonical) else { return nil }
+            return layer.first { $0.canonical == suffix }.map { "\(layerPrefix.gguf)\(index).\($0.gguf)" }
+        }
+
+        /// The layer index and the rest of `name` after `prefix` + a decimal index + `.`.
+        static func layer(of name: String, after prefix: String) -> (Int, String)? {
+            guard name.hasPrefix(prefix) else { return nil }
+            let rest = name.dropFirst(prefix.count)
+            guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]), index >= 0, String(index) == rest[..<dot] else { return nil }
+            return (index, String(rest[rest.index(after: dot)...]))
+        }
+    }
+
+    /// The text model's names (`convert_hf_to_gguf.py`'s LLaMA).
+    public static let text = Table(model: textModel, layer: textLayer, layerPrefix: ("blk.", "language_model.layers."))
+
+    /// The mmproj file's names (the LLaVA image-encoder converter's; legacy `fc1 → ffn_down`,
+    /// which llama.cpp reads by shape).
+    public static let vision = Table(model: visionModel, layer: visionLayer, layerPrefix: ("v.blk.", "vision_tower.encoder.layers."))
+
+   /// Whole-model text tensors: (GGUF name, canonical name).
+    private static let textModel: [(gguf: String, canonical: String)] = [
         ("token_embd.weight", "language_model.embed_tokens.weight"),
         ("output_norm.weight", "language_model.norm.weight"),
         ("output.weight", "lm_head.weight"),
     ]
 
     /// Per-layer text tensors after `blk.N.` / `language_model.layers.N.`.
-    static let textLayer = [
+    private static let textLayer: [(gguf: String, canonical: String)] = [
         ("attn_norm.weight", "input_layernorm.weight"),
         ("attn_q.weight", "self_attn.q_proj.weight"), ("attn_q.bias", "self_attn.q_proj.bias"),
         ("attn_k.weight", "self_attn.k_proj.weight"), ("attn_k.bias", "self_attn.k_proj.bias"),
@@ -24,7 +61,7 @@ public enum GGUFNames {
     ]
 
     /// Whole-model mmproj tensors.
-    static let visionModel = [
+    private static let visionModel: [(gguf: String, canonical: String)] = [
         ("v.class_embd", "vision_tower.embeddings.class_embedding"),
         ("v.patch_embd.weight", "vision_tower.embeddings.patch_embedding.weight"),
         ("v.position_embd.weight", "vision_tower.embeddings.position_embedding.weight"),
@@ -38,7 +75,7 @@ public enum GGUFNames {
     /// Per-layer mmproj tensors after `v.blk.N.` / `vision_tower.encoder.layers.N.`. The legacy
     /// converter writes CLIP's `fc1` as `ffn_down` and `fc2` as `ffn_up` (as here); newer ones
     /// the other way round, told apart by shape (`visionOrigins`).
-    static let visionLayer = [
+    private static let visionLayer: [(gguf: String, canonical: String)] = [
         ("attn_q.weight", "self_attn.q_proj.weight"), ("attn_q.bias", "self_attn.q_proj.bias"),
         ("attn_k.weight", "self_attn.k_proj.weight"), ("attn_k.bias", "self_attn.k_proj.bias"),
         ("attn_v.weight", "self_attn.v_proj.weight"), ("attn_v.bias", "self_attn.v_proj.bias"),
@@ -48,53 +85,6 @@ public enum GGUFNames {
         ("ffn_down.weight", "mlp.fc1.weight"), ("ffn_down.bias", "mlp.fc1.bias"),
         ("ffn_up.weight", "mlp.fc2.weight"), ("ffn_up.bias", "mlp.fc2.bias"),
     ]
-
-    /// The canonical name of GGUF tensor `name` under `model` / `layer` tables with layer
-    /// prefixes `stored` (GGUF) and `canonical`, or nil when no entry matches.
-    static func canonical(_ name: String, model: [(String, String)], layer: [(String, String)],
-                          stored: String, canonical: String) -> String? {
-        if let entry = model.first(where: { $0.0 == name }) { return entry.1 }
-        guard name.hasPrefix(stored) else { return nil }
-        let rest = name.dropFirst(stored.count)
-        guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]), index >= 0,
-              String(index) == rest[..<dot] else { return nil }
-        let suffix = String(rest[rest.index(after: dot)...])
-        return layer.first { $0.0 == suffix }.map { "\(canonical)\(index).\($0.1)" }
-    }
-
-    /// The GGUF name of canonical tensor `name` (the inverse of `canonical`).
-    static func stored(_ name: String, model: [(String, String)], layer: [(String, String)],
-                       stored: String, canonical: String) -> String? {
-        if let entry = model.first(where: { $0.1 == name }) { return entry.0 }
-        guard name.hasPrefix(canonical) else { return nil }
-        let rest = name.dropFirst(canonical.count)
-        guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]) else { return nil }
-        let suffix = String(rest[rest.index(after: dot)...])
-        return layer.first { $0.1 == suffix }.map { "\(stored)\(index).\($0.0)" }
-    }
-
-    static let textLayerPrefix = (stored: "blk.", canonical: "language_model.layers.")
-    static let visionLayerPrefix = (stored: "v.blk.", canonical: "vision_tower.encoder.layers.")
-
-    /// The canonical name of a text-model GGUF tensor.
-    public static func textCanonical(_ name: String) -> String? {
-        canonical(name, model: textModel, layer: textLayer, stored: textLayerPrefix.stored, canonical: textLayerPrefix.canonical)
-    }
-
-    /// The canonical name of an mmproj GGUF tensor (legacy `fc1 → ffn_down` naming).
-    public static func visionCanonical(_ name: String) -> String? {
-        canonical(name, model: visionModel, layer: visionLayer, stored: visionLayerPrefix.stored, canonical: visionLayerPrefix.canonical)
-    }
-
-    /// The text-model GGUF name of a canonical tensor.
-    public static func textStored(_ name: String) -> String? {
-        stored(name, model: textModel, layer: textLayer, stored: textLayerPrefix.stored, canonical: textLayerPrefix.canonical)
-    }
-
-    /// The mmproj GGUF name of a canonical tensor (legacy naming, which llama.cpp reads by shape).
-    public static func visionStored(_ name: String) -> String? {
-        stored(name, model: visionModel, layer: visionLayer, stored: visionLayerPrefix.stored, canonical: visionLayerPrefix.canonical)
-    }
 
     /// The text tensors a LLaMA of `layers` layers must have (biases and `output.weight` are optional).
     static func requiredText(layers: Int) -> [String] {

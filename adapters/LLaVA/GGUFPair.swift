@@ -9,29 +9,35 @@ public struct GGUFPair: Sendable {
     /// The vision tower's and projector's file.
     public let mmproj: GGUFFile
 
+    /// A pair of files already opened.
+    public init(model: GGUFFile, mmproj: GGUFFile) {
+        self.model = model
+        self.mmproj = mmproj
+    }
+
     /// Opens both files (validated as `GGUFFile` does).
     public init(model: String, mmproj: String) throws {
-        self.model = try GGUFFile(path: model)
-        self.mmproj = try GGUFFile(path: mmproj)
+        self.init(model: try GGUFFile(path: model), mmproj: try GGUFFile(path: mmproj))
     }
 
     /// The pair in `folder`: its `.gguf` files sorted by their `general.architecture` into one
-    /// `clip` file and one text model; nil when the folder has no `.gguf` file. Any other mix
-    /// (two text models, no mmproj) is an error naming the files.
-    public static func paths(inFolder folder: String) throws -> (model: String, mmproj: String)? {
+    /// `clip` file and one text model, each opened once; nil when the folder has no `.gguf`
+    /// file. Any other mix (two text models, no mmproj) is an error naming the files.
+    public static func inFolder(_ folder: String) throws -> GGUFPair? {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".gguf") }.sorted()
         guard !names.isEmpty else { return nil }
-        var models: [String] = [], projectors: [String] = []
+        var models: [GGUFFile] = [], projectors: [GGUFFile] = []
         for name in names {
-            let path = folder + "/" + name
-            if try GGUFFile(path: path).string("general.architecture") == "clip" { projectors.append(path) } else { models.append(path) }
+            let file = try GGUFFile(path: folder + "/" + name)
+            if try file.string("general.architecture") == "clip" { projectors.append(file) } else { models.append(file) }
         }
+        func listed(_ files: [GGUFFile]) -> String { files.map { URL(fileURLWithPath: $0.path).lastPathComponent }.joined(separator: ", ") }
         guard models.count == 1, projectors.count == 1 else {
             throw GGUFError(path: folder, problem: "expected one text-model GGUF and one mmproj (clip) GGUF, found "
-                + "\(models.count) text model\(models.count == 1 ? "" : "s") (\(models.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))) and "
-                + "\(projectors.count) mmproj (\(projectors.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))); pass --model FILE.gguf --mmproj FILE.gguf")
+                + "\(models.count) text model\(models.count == 1 ? "" : "s") (\(listed(models))) and "
+                + "\(projectors.count) mmproj (\(listed(projectors))); pass --model FILE.gguf --mmproj FILE.gguf")
         }
-        return (models[0], projectors[0])
+        return GGUFPair(model: models[0], mmproj: projectors[0])
     }
 
     /// What the run's stats line says about formats read by requantizing

@@ -9,7 +9,11 @@ extension LLaVACheckpoint {
     /// names of `fc1`/`fc2` (as llama.cpp's loader does). A tensor neither file should hold, or one
     /// the model needs and a file lacks, is an error naming the file and the tensor.
     public init(gguf model: String, mmproj: String) throws {
-        let pair = try GGUFPair(model: model, mmproj: mmproj)
+        try self.init(gguf: GGUFPair(model: model, mmproj: mmproj))
+    }
+
+    /// The checkpoint of an opened GGUF pair (see `init(gguf:mmproj:)`).
+    public init(gguf pair: GGUFPair) throws {
         let config = try LLaVAConfig(gguf: pair.model, mmproj: pair.mmproj)
         let layout = LLaVALayout.huggingFace
         func served(_ canonical: String) -> String { layout.names.stored(for: canonical)! }
@@ -19,8 +23,8 @@ extension LLaVACheckpoint {
         let vision = try GGUFTensorSource(file: pair.mmproj, origins: Self.visionOrigins(pair.mmproj, config: config).reduce(into: [:]) {
             $0[served($1.key)] = $1.value
         })
-        let weights = try WeightStore(path: model, sources: [text, vision])
-        self.folder = model
+        let weights = try WeightStore(path: pair.model.path, sources: [text, vision])
+        folder = pair.model.path
         visionFolder = nil
         self.weights = weights
         visionWeights = weights
@@ -48,7 +52,7 @@ extension LLaVACheckpoint {
         let queryRows = GGUFNames.unpermutedRows(heads: config.headCount, headDim: config.headDim)
         let keyRows = GGUFNames.unpermutedRows(heads: config.kvHeadCount, headDim: config.headDim)
         for tensor in file.tensors {
-            guard let canonical = GGUFNames.textCanonical(tensor.name) else {
+            guard let canonical = GGUFNames.text.canonical(tensor.name) else {
                 throw GGUFError(path: file.path, problem: "tensor \(tensor.name) is not part of a LLaMA text model this tool reads")
             }
             let rows: [Int]? = canonical.contains(".self_attn.q_proj.") ? queryRows : canonical.contains(".self_attn.k_proj.") ? keyRows : nil
@@ -64,7 +68,7 @@ extension LLaVACheckpoint {
         var origins: [String: GGUFTensorSource.Origin] = [:]
         let width = config.vision.hiddenSize
         for tensor in file.tensors {
-            guard var canonical = GGUFNames.visionCanonical(tensor.name) else {
+            guard var canonical = GGUFNames.vision.canonical(tensor.name) else {
                 throw GGUFError(path: file.path, problem: "tensor \(tensor.name) is not part of a CLIP tower or LLaVA projector this tool reads")
             }
             let layer = tensor.name.split(separator: ".").prefix(3).joined(separator: ".")

@@ -53,15 +53,9 @@ public enum GGUFExport {
     /// A GGUF tensor of `values` (row-major `shape`) stored as `type`.
     private static func tensor(_ name: String, shape: [Int], type: GGUFTensorType, values: @escaping () throws -> Tensor) -> GGUFWriter.Tensor {
         GGUFWriter.Tensor(name: name, type: type, dimensions: shape.reversed()) {
-            let floats = try values().toFloat32()
-            let stored: Tensor
-            switch type {
-            case .f32: stored = floats
-            case .f16: stored = floats.converted(to: .f16)
-            case .bf16: stored = floats.converted(to: .bf16)
-            case .q8_0: stored = floats.reshaped([floats.count / shape.last!, shape.last!]).quantized(to: .q8_0)
-            default: stored = floats.reshaped([floats.count / shape.last!, shape.last!]).quantized(to: .q4_0)
-            }
+            let floats = try values().toFloat32(), dtype = type.loadedDType!
+            let stored = dtype.isBlockQuantized ? floats.reshaped([floats.count / shape.last!, shape.last!]).quantized(to: dtype)
+                : floats.converted(to: dtype)
             return Array(stored.rawBytes)
         }
     }
@@ -79,7 +73,7 @@ public enum GGUFExport {
         let queryRows = GGUFNames.permutedRows(heads: text.headCount, headDim: text.headDim)
         let keyRows = GGUFNames.permutedRows(heads: text.kvHeadCount, headDim: text.headDim)
         return canonicalNames(checkpoint).compactMap { stored, canonical in
-            guard canonical.hasPrefix("language_model.") || canonical == "lm_head.weight", let name = GGUFNames.textStored(canonical),
+            guard canonical.hasPrefix("language_model.") || canonical == "lm_head.weight", let name = GGUFNames.text.gguf(canonical),
                   let info = weights.info(stored) else { return nil }
             let rows = canonical.contains(".self_attn.q_proj.") ? queryRows : canonical.contains(".self_attn.k_proj.") ? keyRows : nil
             return tensor(name, shape: info.shape, type: storedType(name, shape: info.shape, matrices: type)) {
@@ -115,7 +109,7 @@ public enum GGUFExport {
         let tower = checkpoint.visionWeights.names.filter { $0.hasPrefix(checkpoint.visionPrefix) }
             .map { (store: checkpoint.visionWeights, stored: $0, canonical: "vision_tower." + $0.dropFirst(checkpoint.visionPrefix.count)) }
         return (projector + tower).compactMap { store, stored, canonical in
-            guard keeps(canonical), let name = GGUFNames.visionStored(canonical), let info = store.info(stored) else { return nil }
+            guard keeps(canonical), let name = GGUFNames.vision.gguf(canonical), let info = store.info(stored) else { return nil }
             let squeezed = info.shape.filter { $0 != 1 }, shape = squeezed.isEmpty ? [1] : squeezed
             let type: GGUFTensorType = shape.count == 4 || (name.hasSuffix(".weight") && shape.count == 2) ? .f16 : .f32
             return tensor(name, shape: shape, type: type) { try store.tensor(stored) }
