@@ -335,8 +335,9 @@ static void silu_avx2(float *x, size_t n) {
     for (; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
+/* row[i] = exp(row[i] - max_value) in place; returns their sum. */
 __attribute__((target("avx2,f16c,fma")))
-static void softmax_avx2(float *row, size_t n, float max_value) {
+static float exp_sum_avx2(float *row, size_t n, float max_value) {
     size_t i = 0;
     __m256 sum8 = _mm256_setzero_ps();
     const __m256 m = _mm256_set1_ps(max_value);
@@ -347,8 +348,15 @@ static void softmax_avx2(float *row, size_t n, float max_value) {
     }
     float sum = hsum(sum8);
     for (; i < n; i++) { row[i] = expf(row[i] - max_value); sum += row[i]; }
+    return sum;
+}
+
+__attribute__((target("avx2,f16c,fma")))
+static void softmax_avx2(float *row, size_t n, float max_value) {
+    const float sum = exp_sum_avx2(row, n, max_value);
     const __m256 inv = _mm256_set1_ps(1.0f / sum);
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
     for (; i < n; i++) row[i] *= 1.0f / sum;
 }
 
@@ -400,16 +408,23 @@ static inline float bf16_value(uint16_t bits) {
     return v.f;
 }
 
-/* dot_SUFFIX(a, b, n) = sum a[i] * b[i] and axpy_SUFFIX(y, a, x, n): y[i] += a * x[i], over rows
- * b and x of element type T read with VALUE. */
+/* Over rows of element type T read with VALUE: dot_SUFFIX(a, b, n) = sum a[i] * b[i];
+ * dot4_SUFFIX(a, b, stride, n, out) the same for the four rows b + r * stride into out[r];
+ * axpy4_SUFFIX(y, p, x, stride, n): y[i] += sum_r p[r] * x[r * stride + i]; axpy_SUFFIX one row. */
 #define ROW_OPS_SCALAR(SUFFIX, T, VALUE)                                                                 \
     static inline float dot_##SUFFIX(const float *a, const T *b, size_t n) {                             \
         float dot = 0;                                                                                   \
         for (size_t i = 0; i < n; i++) dot += a[i] * VALUE(b[i]);                                        \
         return dot;                                                                                      \
     }                                                                                                    \
+    static inline void dot4_##SUFFIX(const float *a, const T *b, size_t stride, size_t n, float *out) {  \
+        for (size_t r = 0; r < 4; r++) out[r] = dot_##SUFFIX(a, b + r * stride, n);                      \
+    }                                                                                                    \
     static inline void axpy_##SUFFIX(float *y, float a, const T *x, size_t n) {                          \
         for (size_t i = 0; i < n; i++) y[i] += a * VALUE(x[i]);                                          \
+    }                                                                                                    \
+    static inline void axpy4_##SUFFIX(float *y, const float *p, const T *x, size_t stride, size_t n) {   \
+        for (size_t r = 0; r < 4; r++) axpy_##SUFFIX(y, p[r], x + r * stride, n);                        \
     }
 
 ROW_OPS_SCALAR(scalar, float, f32_value)
@@ -424,7 +439,8 @@ static inline __m256 load_bf16x8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
 
-/* The same eight lanes at a time (LOAD8 widens eight elements), the tail with VALUE. */
+/* The same eight lanes at a time (LOAD8 widens eight elements), the tail with VALUE. The four-row
+ * forms keep four independent accumulator chains and read a and y once for four rows. */
 #define ROW_OPS_AVX2(SUFFIX, T, VALUE, LOAD8)                                                            \
     __attribute__((target("avx2,f16c,fma")))                                                             \
     static inline float dot_##SUFFIX(const float *a, const T *b, size_t n) {                             \
@@ -436,48 +452,109 @@ static inline __m256 load_bf16x8(const uint16_t *p) {
         return dot;                                                                                      \
     }                                                                                                    \
     __attribute__((target("avx2,f16c,fma")))                                                             \
+    static inline void dot4_##SUFFIX(const float *a, const T *b, size_t stride, size_t n, float *out) {  \
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                                      \
+        size_t i = 0;                                                                                    \
+        for (; i + 8 <= n; i += 8) {                                                                     \
+            const __m256 x = _mm256_loadu_ps(a + i);                                                     \
+            s0 = _mm256_fmadd_ps(x, LOAD8(b + i), s0);                                                   \
+            s1 = _mm256_fmadd_ps(x, LOAD8(b + stride + i), s1);                                          \
+            s2 = _mm256_fmadd_ps(x, LOAD8(b + 2 * stride + i), s2);                                      \
+            s3 = _mm256_fmadd_ps(x, LOAD8(b + 3 * stride + i), s3);                                      \
+        }                                                                                                \
+        out[0] = hsum(s0); out[1] = hsum(s1); out[2] = hsum(s2); out[3] = hsum(s3);                      \
+        for (; i < n; i++)                                                                               \
+            for (size_t r = 0; r < 4; r++) out[r] += a[i] * VALUE(b[r * stride + i]);                    \
+    }                                                                                                    \
+    __attribute__((target("avx2,f16c,fma")))                                                             \
     static inline void axpy_##SUFFIX(float *y, float a, const T *x, size_t n) {                          \
         const __m256 p = _mm256_set1_ps(a);                                                              \
         size_t i = 0;                                                                                    \
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(p, LOAD8(x + i), _mm256_loadu_ps(y + i))); \
         for (; i < n; i++) y[i] += a * VALUE(x[i]);                                                      \
+    }                                                                                                    \
+    __attribute__((target("avx2,f16c,fma")))                                                             \
+    static inline void axpy4_##SUFFIX(float *y, const float *p, const T *x, size_t stride, size_t n) {   \
+        const __m256 p0 = _mm256_set1_ps(p[0]), p1 = _mm256_set1_ps(p[1]), p2 = _mm256_set1_ps(p[2]),   \
+                     p3 = _mm256_set1_ps(p[3]);                                                          \
+        size_t i = 0;                                                                                    \
+        for (; i + 8 <= n; i += 8) {                                                                     \
+            __m256 a = _mm256_fmadd_ps(p0, LOAD8(x + i), _mm256_loadu_ps(y + i));                        \
+            const __m256 b = _mm256_fmadd_ps(p2, LOAD8(x + 2 * stride + i), _mm256_mul_ps(p3, LOAD8(x + 3 * stride + i))); \
+            a = _mm256_fmadd_ps(p1, LOAD8(x + stride + i), a);                                           \
+            _mm256_storeu_ps(y + i, _mm256_add_ps(a, b));                                                \
+        }                                                                                                \
+        for (; i < n; i++)                                                                               \
+            y[i] += p[0] * VALUE(x[i]) + p[1] * VALUE(x[stride + i]) + p[2] * VALUE(x[2 * stride + i])   \
+                    + p[3] * VALUE(x[3 * stride + i]);                                                   \
     }
 
 ROW_OPS_AVX2(avx2, float, f32_value, load_f32x8)
 ROW_OPS_AVX2(bf16_avx2, uint16_t, bf16_value, load_bf16x8)
 #endif
 
-/* The decode attention of query heads [h0, h1), walking the cache one token row at a time so that
- * keys and values stream through memory in order (a head-by-head walk would jump a whole row,
- * kv_heads * head_dim floats, between consecutive keys). */
-#define ATTEND_HEADS(T, DOT, AXPY)                                                                       \
-    for (size_t j = 0; j < total; j++) {                                                                 \
+static float exp_sum_scalar(float *row, size_t n, float max_value) {
+    float sum = 0;
+    for (size_t i = 0; i < n; i++) { row[i] = expf(row[i] - max_value); sum += row[i]; }
+    return sum;
+}
+
+/* The decode attention of every query head over the cached tokens [t0, t1), walking the cache one
+ * whole token row at a time so that each worker streams its own stretch of memory in order (a
+ * split by heads would have each read part of every row, which the prefetchers serve at half
+ * speed). Per head h, into partial + h * (head_dim + 2): the largest score m, the sum of
+ * exp(score - m) and the values weighted by those terms; pd_attend_merge combines the spans. */
+#define ATTEND_SPAN(T, SUFFIX, EXP_SUM)                                                                  \
+    const size_t n = t1 - t0;                                                                            \
+    float four[4];                                                                                       \
+    for (size_t j = t0; j < t1;) {                                                                       \
         const T *key = k + j * stride;                                                                   \
-        for (size_t h = h0; h < h1; h++)                                                                 \
-            scores[(h - h0) * total + j] = DOT(q + h * head_dim, key + (h / groups) * head_dim, head_dim) * scale; \
+        const int block = j + 4 <= t1;                                                                   \
+        for (size_t h = 0; h < heads; h++) {                                                             \
+            float *score = scores + h * n + j - t0;                                                      \
+            if (block) {                                                                                 \
+                dot4_##SUFFIX(q + h * head_dim, key + (h / groups) * head_dim, stride, head_dim, four);  \
+                for (int r = 0; r < 4; r++) score[r] = four[r] * scale;                                  \
+            } else {                                                                                     \
+                score[0] = dot_##SUFFIX(q + h * head_dim, key + (h / groups) * head_dim, head_dim) * scale; \
+            }                                                                                            \
+        }                                                                                                \
+        j += block ? 4 : 1;                                                                              \
     }                                                                                                    \
-    for (size_t h = h0; h < h1; h++) pd_softmax(scores + (h - h0) * total, total);                       \
-    memset(out + h0 * head_dim, 0, (h1 - h0) * head_dim * sizeof(float));                                \
-    for (size_t j = 0; j < total; j++) {                                                                 \
+    for (size_t h = 0; h < heads; h++) {                                                                 \
+        float *row = scores + h * n, *p = partial + h * (head_dim + 2), top = -INFINITY;                  \
+        for (size_t i = 0; i < n; i++) if (row[i] > top) top = row[i];                                   \
+        p[0] = top;                                                                                      \
+        if (top == -INFINITY) { memset(row, 0, n * sizeof(float)); p[1] = 0; }                           \
+        else p[1] = EXP_SUM(row, n, top);                                                                \
+        memset(p + 2, 0, head_dim * sizeof(float));                                                      \
+    }                                                                                                    \
+    for (size_t j = t0; j < t1;) {                                                                       \
         const T *value = v + j * stride;                                                                 \
-        for (size_t h = h0; h < h1; h++)                                                                 \
-            AXPY(out + h * head_dim, scores[(h - h0) * total + j], value + (h / groups) * head_dim, head_dim); \
+        const int block = j + 4 <= t1;                                                                   \
+        for (size_t h = 0; h < heads; h++) {                                                             \
+            float *out = partial + h * (head_dim + 2) + 2;                                               \
+            const float *weight = scores + h * n + j - t0;                                               \
+            if (block) axpy4_##SUFFIX(out, weight, value + (h / groups) * head_dim, stride, head_dim);   \
+            else axpy_##SUFFIX(out, weight[0], value + (h / groups) * head_dim, head_dim);               \
+        }                                                                                                \
+        j += block ? 4 : 1;                                                                              \
     }
 
-/* attend_heads_SUFFIX: ATTEND_HEADS over key/value rows of T with dot_SUFFIX and axpy_SUFFIX. */
-#define ATTEND_FUNCTION(SUFFIX, T, ATTRIBUTES)                                                           \
-    ATTRIBUTES static void attend_heads_##SUFFIX(const float *q, const T *k, const T *v, float *out, size_t total, \
-                                                 size_t head_dim, size_t stride, size_t groups, size_t h0, \
-                                                 size_t h1, float scale, float *scores) {                \
-        ATTEND_HEADS(T, dot_##SUFFIX, axpy_##SUFFIX)                                                     \
+/* attend_span_SUFFIX: ATTEND_SPAN over key/value rows of T with SUFFIX's row operations and EXP_SUM. */
+#define ATTEND_FUNCTION(SUFFIX, T, EXP_SUM, ATTRIBUTES)                                                  \
+    ATTRIBUTES static void attend_span_##SUFFIX(const float *q, const T *k, const T *v, size_t t0, size_t t1, \
+                                                size_t heads, size_t head_dim, size_t stride, size_t groups, \
+                                                float scale, float *partial, float *scores) {            \
+        ATTEND_SPAN(T, SUFFIX, EXP_SUM)                                             \
     }
 
-ATTEND_FUNCTION(scalar, float, )
-ATTEND_FUNCTION(bf16_scalar, uint16_t, )
+ATTEND_FUNCTION(scalar, float, exp_sum_scalar, )
+ATTEND_FUNCTION(bf16_scalar, uint16_t, exp_sum_scalar, )
 
 #ifdef PD_X86
-ATTEND_FUNCTION(avx2, float, __attribute__((target("avx2,f16c,fma"))))
-ATTEND_FUNCTION(bf16_avx2, uint16_t, __attribute__((target("avx2,f16c,fma"))))
+ATTEND_FUNCTION(avx2, float, exp_sum_avx2, __attribute__((target("avx2,f16c,fma"))))
+ATTEND_FUNCTION(bf16_avx2, uint16_t, exp_sum_avx2, __attribute__((target("avx2,f16c,fma"))))
 
 /* Calls VECTOR where the AVX2 path is in use, SCALAR otherwise (used after has_avx2 below). */
 #define VECTOR_OR_SCALAR(VECTOR, SCALAR, ...) do { if (has_avx2()) VECTOR(__VA_ARGS__); else SCALAR(__VA_ARGS__); } while (0)
@@ -565,15 +642,38 @@ void pd_silu(float *x, size_t count) {
     for (size_t i = 0; i < count; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-void pd_attend_heads(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
-                     size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
-    VECTOR_OR_SCALAR(attend_heads_avx2, attend_heads_scalar, q, k, v, out, total, head_dim, stride, groups, h0, h1, scale, scores);
+void pd_attend_span(const float *q, const float *k, const float *v, size_t t0, size_t t1, size_t heads, size_t head_dim,
+                    size_t stride, size_t groups, float scale, float *partial, float *scores) {
+    VECTOR_OR_SCALAR(attend_span_avx2, attend_span_scalar, q, k, v, t0, t1, heads, head_dim, stride, groups, scale, partial,
+                     scores);
 }
 
-void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
-                          size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores) {
-    VECTOR_OR_SCALAR(attend_heads_bf16_avx2, attend_heads_bf16_scalar, q, k, v, out, total, head_dim, stride, groups, h0, h1,
-                     scale, scores);
+void pd_attend_span_bf16(const float *q, const uint16_t *k, const uint16_t *v, size_t t0, size_t t1, size_t heads,
+                         size_t head_dim, size_t stride, size_t groups, float scale, float *partial, float *scores) {
+    VECTOR_OR_SCALAR(attend_span_bf16_avx2, attend_span_bf16_scalar, q, k, v, t0, t1, heads, head_dim, stride, groups, scale,
+                     partial, scores);
+}
+
+void pd_attend_merge(const float *partials, size_t spans, size_t heads, size_t head_dim, float *out) {
+    const size_t per_span = heads * (head_dim + 2);
+    for (size_t h = 0; h < heads; h++) {
+        float *o = out + h * head_dim, top = -INFINITY, sum = 0;
+        for (size_t s = 0; s < spans; s++) {
+            const float m = partials[s * per_span + h * (head_dim + 2)];
+            if (m > top) top = m;
+        }
+        memset(o, 0, head_dim * sizeof(float));
+        if (top == -INFINITY) continue;
+        for (size_t s = 0; s < spans; s++) {
+            const float *p = partials + s * per_span + h * (head_dim + 2);
+            if (p[0] == -INFINITY) continue;
+            const float weight = expf(p[0] - top);
+            sum += weight * p[1];
+            for (size_t d = 0; d < head_dim; d++) o[d] += weight * p[2 + d];
+        }
+        const float inverse = 1.0f / sum;
+        for (size_t d = 0; d < head_dim; d++) o[d] *= inverse;
+    }
 }
 
 void pd_softmax(float *row, size_t count) {

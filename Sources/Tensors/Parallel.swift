@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -15,24 +14,36 @@ public enum Parallel {
     /// Sets the worker count (see `Threads.set`, which also sets OpenBLAS's).
     static func setWorkers(_ count: Int) { workerCount.store(max(1, count), ordering: .relaxed) }
 
-    /// Runs `body(0..<parts)` concurrently (inline when `parts` is 1).
+    /// Runs `body(0..<parts)` concurrently on the caller and the pool's workers (`pd_pool_run`:
+    /// threads that spin briefly between regions, so that a decode step's many short products
+    /// start at once instead of waiting for a sleeping thread to wake); inline when `parts` is 1,
+    /// and when another region is already running (a nested or concurrent call).
     public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
-        if parts <= 1 {
+        guard parts > 1 else {
             for part in 0..<parts { body(part) }
-        } else {
-            // The parts write disjoint memory by contract, so the closure may run concurrently.
-            // Each part's kernels take the caller's level (see `Kernels.withLevel`).
-            let level = pd_kernels_thread_level()
-            withoutActuallyEscaping(body) { body in
-                let shared = UncheckedSendable(value: body)
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
+            return
+        }
+        // The parts write disjoint memory by contract, so the closure may run concurrently.
+        // Each part's kernels take the caller's level (see `Kernels.withLevel`).
+        withoutActuallyEscaping(body) { body in
+            let region = Region(body: body, level: pd_kernels_thread_level())
+            withExtendedLifetime(region) {
+                pd_pool_run(workers, parts, { context, part in
+                    let region = Unmanaged<Region>.fromOpaque(context!).takeUnretainedValue()
                     let previous = pd_kernels_thread_level()
-                    pd_kernels_set_thread_level(level)
+                    pd_kernels_set_thread_level(region.level)
                     defer { pd_kernels_set_thread_level(previous) }
-                    shared.value(part)
-                }
+                    region.body(part)
+                }, Unmanaged.passUnretained(region).toOpaque())
             }
         }
+    }
+
+    /// One `forEach` call as the pool's task context.
+    private final class Region {
+        let body: (Int) -> Void
+        let level: Int32
+        init(body: @escaping (Int) -> Void, level: Int32) { self.body = body; self.level = level }
     }
 }
 
@@ -43,8 +54,4 @@ extension Parallel {
         let parts = max(1, min(workers, count / max(minimumPerWorker, 1)))
         forEach(parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
-}
-
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
 }

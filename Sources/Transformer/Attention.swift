@@ -26,19 +26,14 @@ public enum Attention {
                                 shape, lastRowMean: lastRowMean)
                         return
                     }
+                    if decodeStep && (rows.dtype == .f32 || rows.dtype == .bf16) {
+                        decode(q: pq.baseAddress!, rows, out: po.baseAddress!, shape)
+                        return
+                    }
                     switch rows.dtype {
                     case .f32:
                         run(q: pq.baseAddress!, k: rows.keys!.assumingMemoryBound(to: Float.self),
                             v: rows.values!.assumingMemoryBound(to: Float.self), out: po.baseAddress!, shape, lastRowMean: lastRowMean)
-                    case .bf16 where decodeStep:
-                        Parallel.forEachChunk(of: heads, minimumPerWorker: 4) { range in
-                            withScratch(range.count * rows.count) { scratch in
-                                pd_attend_heads_bf16(pq.baseAddress!, rows.keys!.assumingMemoryBound(to: UInt16.self),
-                                                     rows.values!.assumingMemoryBound(to: UInt16.self), po.baseAddress!, rows.count,
-                                                     shape.headDim, rows.width, heads / kvHeads, range.lowerBound, range.upperBound,
-                                                     shape.scale, scratch)
-                            }
-                        }
                     default:
                         // A prompt over 16-bit rows: widen the rows once, then the f32 path.
                         let k = widened(rows.keys!, rows), v = widened(rows.values!, rows)
@@ -83,6 +78,35 @@ public enum Attention {
         var groups: Int { heads / kvHeads }
     }
 
+    /// Cached tokens per span of a decode step: the workers take whole spans, each streaming its
+    /// own stretch of the cache (64 rows of 7B's keys are 1 MB), and the spans' partial softmaxes
+    /// merge in order, so the result does not depend on how many workers there are.
+    static let decodeSpanTokens = 64
+
+    /// A decode step (one query, causal, no ranking row) over f32 or bf16 cache rows, in C.
+    private static func decode(q: UnsafePointer<Float>, _ rows: KVRows, out: UnsafeMutablePointer<Float>, _ shape: Shape) {
+        let (total, heads, headDim) = (rows.count, shape.heads, shape.headDim)
+        let spans = (total + decodeSpanTokens - 1) / decodeSpanTokens, perSpan = heads * (headDim + 2)
+        withScratch(spans * perSpan) { partials in
+            Parallel.forEachChunk(of: spans, minimumPerWorker: 1) { range in
+                withScratch(heads * decodeSpanTokens) { scores in
+                    for span in range {
+                        let t0 = span * decodeSpanTokens, t1 = min(total, t0 + decodeSpanTokens)
+                        if rows.dtype == .f32 {
+                            pd_attend_span(q, rows.keys!.assumingMemoryBound(to: Float.self), rows.values!.assumingMemoryBound(to: Float.self),
+                                           t0, t1, heads, headDim, rows.width, shape.groups, shape.scale, partials + span * perSpan, scores)
+                        } else {
+                            pd_attend_span_bf16(q, rows.keys!.assumingMemoryBound(to: UInt16.self),
+                                                rows.values!.assumingMemoryBound(to: UInt16.self), t0, t1, heads, headDim, rows.width,
+                                                shape.groups, shape.scale, partials + span * perSpan, scores)
+                        }
+                    }
+                }
+            }
+            pd_attend_merge(partials, spans, heads, headDim, out)
+        }
+    }
+
     /// 16-bit store rows as an f32 `[count, width]` tensor.
     private static func widened(_ source: UnsafeRawPointer, _ rows: KVRows) -> Tensor {
         var out = Tensor(zeros: [rows.count, rows.width])
@@ -112,19 +136,8 @@ public enum Attention {
     /// over heads, into `lastRowMean`.
     static func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                     out: UnsafeMutablePointer<Float>, _ shape: Shape, lastRowMean: UnsafeMutablePointer<Float>?) {
-        let (total, headDim) = (shape.keys, shape.headDim)
+        let headDim = shape.headDim
         let qWidth = shape.heads * headDim, kvWidth = shape.kvHeads * headDim
-        if shape.queries == 1 && shape.causal && lastRowMean == nil {
-            // A decode step: heads split over the cores, each walking the cache token by token in
-            // vectorised C, and no OpenBLAS call to wake its threads between the GEMVs.
-            Parallel.forEachChunk(of: shape.heads, minimumPerWorker: 4) { range in
-                withScratch(range.count * total) { scratch in
-                    pd_attend_heads(q, k, v, out, total, headDim, kvWidth, shape.groups, range.lowerBound, range.upperBound,
-                                    shape.scale, scratch)
-                }
-            }
-            return
-        }
         let products = BlockProducts(
             scores: { h, r0, rows, width, scores in
                 GEMM.sgemm(transB: true, m: rows, n: width, k: headDim, alpha: shape.scale,

@@ -4,11 +4,11 @@ import Tensors
 import Transformer
 
 /// Decode timing for `pdrop bench`. Each model is prefilled once, then its decode steps are timed
-/// one at a time, interleaved with the yardsticks — a streaming read of memory on every core, then
-/// raw `cblas_sgemv` over the model's own decode shapes — so that all see the same memory
-/// bandwidth on a machine where it drifts. A pause follows every round: OpenBLAS's threads spin
-/// for a while after a call, and would otherwise compete with the next timed step (which never
-/// calls OpenBLAS).
+/// one at a time, each round followed by a streaming read of memory on every core, so that both
+/// see the same memory bandwidth on a machine where it drifts. Raw `cblas_sgemv` over the model's
+/// own decode shapes is timed before the first round and after the last, each time followed by a
+/// pause: OpenBLAS's threads spin for a while after a call, and would otherwise compete with the
+/// timed steps (which never call OpenBLAS).
 struct DecodeBench {
     /// Models of the same shape to time side by side (for example bf16 weights and an f32 copy).
     let models: [LlamaModel]
@@ -66,7 +66,8 @@ struct DecodeBench {
         let stream = StreamingRead()
         var streams = (0..<warmStreamPasses).map { _ in stream.measureGBps() }
         let yardstick = SGEMVYardstick(config: models[0].config, vocabulary: models[0].vocabularySize)
-        var times = Array(repeating: [Double](), count: models.count), bandwidths: [Double] = [], paired: [Double] = []
+        var bandwidths = measureSGEMV(yardstick)
+        var times = Array(repeating: [Double](), count: models.count), paired: [Double] = []
         let bytes = models.map { stepBytes($0) }
         for _ in 0..<steps {
             for i in models.indices {
@@ -77,12 +78,18 @@ struct DecodeBench {
             }
             streams.append(stream.measureGBps())
             paired.append(bytes[0] / times[0].last! / 1e6 / streams.last!)
-            bandwidths.append(yardstick.measureGBps())
-            Thread.sleep(forTimeInterval: 0.15)
         }
+        bandwidths += measureSGEMV(yardstick)
         return Result(msPerToken: times.map(Statistics.init), weightBytes: models.map(Self.weightBytes),
                       stepBytes: bytes, sgemvGBps: Statistics(bandwidths), streamGBps: Statistics(streams),
                       streamThreads: stream.threads, pairedStreamRatios: Statistics(paired.isEmpty ? [0] : paired))
+    }
+
+    /// Three passes of the sgemv yardstick, then the pause that lets OpenBLAS's threads go idle.
+    private func measureSGEMV(_ yardstick: SGEMVYardstick) -> [Double] {
+        let rates = (0..<3).map { _ in yardstick.measureGBps() }
+        Thread.sleep(forTimeInterval: 0.2)
+        return rates
     }
 
     /// The bytes of every layer's matrices and the LM head (once, tied or not).

@@ -52,10 +52,10 @@ import Testing
     /// and 4-way GQA) and head sizes with tails of 8 and 16.
     static let attentionShapes = [(32, 32, 128, 37), (32, 8, 128, 5), (4, 2, 20, 9), (3, 3, 7, 1), (2, 1, 33, 64)]
 
-    /// `pd_attend_heads` (f32 rows) and `pd_attend_heads_bf16` over heads [1, heads) (all of a
-    /// single head), within 1e-5 absolute of double-precision softmax attention on the same values
-    /// (outputs are at most 1 in size; the vector exp is within ~1e-7 relative), with the query's
-    /// heads below the range left unwritten.
+    /// `pd_attend_span` (f32 rows) and `pd_attend_span_bf16` over the cache cut into spans of 1, 5
+    /// (four-row blocks and a tail) or 64 tokens, merged by `pd_attend_merge`: within 1e-5 absolute
+    /// of double-precision softmax attention on the same values (outputs are at most 1 in size;
+    /// the vector exp is within ~1e-7 relative).
     @Test(arguments: [DType.f32, .bf16], KernelPath.allCases)
     func decodeAttentionMatchesDoublePrecision(dtype: DType, path: KernelPath) {
         var generator = SplitMix64(seed: 5)
@@ -64,35 +64,51 @@ import Testing
             let q = (0..<(heads * headDim)).map { _ in exactValue(&generator) }
             let k = (0..<(total * stride)).map { _ in exactValue(&generator) }
             let v = (0..<(total * stride)).map { _ in exactValue(&generator) }
+            let (kb, vb) = (k.map(HalfPrecision.bf16FromFloat), v.map(HalfPrecision.bf16FromFloat))
             let groups = heads / kvHeads, scale = 1 / Float(headDim).squareRoot()
-            let (h0, h1) = heads > 1 ? (1, heads) : (0, 1)
-            var out = [Float](repeating: .nan, count: heads * headDim)
-            var scores = [Float](repeating: 0, count: (h1 - h0) * total)
-            path.run {
-                if dtype == .f32 {
-                    pd_attend_heads(q, k, v, &out, total, headDim, stride, groups, h0, h1, scale, &scores)
-                } else {
-                    let (kb, vb) = (k.map(HalfPrecision.bf16FromFloat), v.map(HalfPrecision.bf16FromFloat))
-                    pd_attend_heads_bf16(q, kb, vb, &out, total, headDim, stride, groups, h0, h1, scale, &scores)
+            for spanTokens in [1, 5, 64] {
+                let spans = (total + spanTokens - 1) / spanTokens, perSpan = heads * (headDim + 2)
+                var partials = [Float](repeating: .nan, count: spans * perSpan)
+                var scores = [Float](repeating: .nan, count: heads * spanTokens)
+                var out = [Float](repeating: .nan, count: heads * headDim)
+                path.run {
+                    partials.withUnsafeMutableBufferPointer { p in
+                        for span in 0..<spans {
+                            let t0 = span * spanTokens, t1 = min(total, t0 + spanTokens), at = p.baseAddress! + span * perSpan
+                            if dtype == .f32 {
+                                pd_attend_span(q, k, v, t0, t1, heads, headDim, stride, groups, scale, at, &scores)
+                            } else {
+                                pd_attend_span_bf16(q, kb, vb, t0, t1, heads, headDim, stride, groups, scale, at, &scores)
+                            }
+                        }
+                    }
+                    pd_attend_merge(partials, spans, heads, headDim, &out)
                 }
+                let worst = worstError(out, q: q, k: k, v: v, heads: heads, groups: groups, headDim: headDim, total: total,
+                                       stride: stride, scale: scale)
+                #expect(worst <= 1e-5,
+                        "\(dtype) \(heads)/\(kvHeads) heads of \(headDim), \(total) tokens in spans of \(spanTokens) at \(path): max |Δ| \(worst)")
             }
-            let untouched = out[..<(h0 * headDim)].allSatisfy { $0.isNaN }
-            #expect(untouched, "heads below \(h0) were written")
-            var worst = 0.0
-            for h in h0..<h1 {
-                let base = (h / groups) * headDim
-                let logits = (0..<total).map { j in
-                    (0..<headDim).reduce(0.0) { $0 + Double(q[h * headDim + $1]) * Double(k[j * stride + base + $1]) } * Double(scale)
-                }
-                let top = logits.max()!
-                let weights = logits.map { Foundation.exp($0 - top) }, sum = weights.reduce(0, +)
-                for d in 0..<headDim {
-                    let expected = (0..<total).reduce(0.0) { $0 + weights[$1] / sum * Double(v[$1 * stride + base + d]) }
-                    worst = max(worst, abs(Double(out[h * headDim + d]) - expected))
-                }
-            }
-            #expect(worst <= 1e-5, "\(dtype) \(heads)/\(kvHeads) heads of \(headDim), \(total) tokens at \(path): max |Δ| \(worst)")
         }
+    }
+
+    /// Max |out − exact| over every head of double-precision softmax attention.
+    private func worstError(_ out: [Float], q: [Float], k: [Float], v: [Float], heads: Int, groups: Int, headDim: Int,
+                            total: Int, stride: Int, scale: Float) -> Double {
+        var worst = 0.0
+        for h in 0..<heads {
+            let base = (h / groups) * headDim
+            let logits = (0..<total).map { j in
+                (0..<headDim).reduce(0.0) { $0 + Double(q[h * headDim + $1]) * Double(k[j * stride + base + $1]) } * Double(scale)
+            }
+            let top = logits.max()!
+            let weights = logits.map { Foundation.exp($0 - top) }, sum = weights.reduce(0, +)
+            for d in 0..<headDim {
+                let expected = (0..<total).reduce(0.0) { $0 + weights[$1] / sum * Double(v[$1 * stride + base + d]) }
+                worst = max(worst, abs(Double(out[h * headDim + d]) - expected))
+            }
+        }
+        return worst
     }
 }
 

@@ -41,17 +41,23 @@ void pd_silu(float *x, size_t count);
 /* Numerically stable softmax of row[0..<count] in place; a row whose maximum is -inf becomes zeros. */
 void pd_softmax(float *row, size_t count);
 
-/* A decode step's attention for query heads [h0, h1): one query row q (heads * head_dim floats)
- * over `total` cached tokens whose key and value rows (kv_heads * head_dim floats each) start at
- * j * stride in k and v; query head h reads key/value head h / groups. For each head, scores =
- * scale * q_h . k_j, softmax, out_h = sum_j p_j v_j. `scores` is scratch for (h1 - h0) * total
- * floats; only out's heads [h0, h1) are written. */
-void pd_attend_heads(const float *q, const float *k, const float *v, float *out, size_t total, size_t head_dim,
-                     size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
+/* A decode step's attention, in spans of the cache that workers take in parallel. One query row q
+ * (heads * head_dim floats) over cached tokens [t0, t1) whose key and value rows (kv_heads *
+ * head_dim elements each) start at j * stride in k and v; query head h reads key/value head
+ * h / groups, with scores scale * q_h . k_j. For each head h, partial + h * (head_dim + 2) gets
+ * the largest score m, the sum of exp(score - m) and sum_j exp(score_j - m) v_j (a head whose
+ * scores are all -inf: m = -inf, zeros). `scores` is scratch for heads * (t1 - t0) floats. */
+void pd_attend_span(const float *q, const float *k, const float *v, size_t t0, size_t t1, size_t heads, size_t head_dim,
+                    size_t stride, size_t groups, float scale, float *partial, float *scores);
 
-/* pd_attend_heads over bfloat16 key/value rows (the BF16 KV store); accumulates in f32. */
-void pd_attend_heads_bf16(const float *q, const uint16_t *k, const uint16_t *v, float *out, size_t total, size_t head_dim,
-                          size_t stride, size_t groups, size_t h0, size_t h1, float scale, float *scores);
+/* pd_attend_span over bfloat16 key/value rows (the BF16 KV store); accumulates in f32. */
+void pd_attend_span_bf16(const float *q, const uint16_t *k, const uint16_t *v, size_t t0, size_t t1, size_t heads,
+                         size_t head_dim, size_t stride, size_t groups, float scale, float *partial, float *scores);
+
+/* out[h * head_dim ..] = the softmax attention of every head over all `spans` spans whose partials
+ * (heads * (head_dim + 2) floats each, in order) pd_attend_span wrote; a head that saw only -inf
+ * scores gets zeros. */
+void pd_attend_merge(const float *partials, size_t spans, size_t heads, size_t head_dim, float *out);
 
 /* Kernel levels, in order: each runs on a CPU that has its instructions. At PD_KERNELS_AVX512 the
  * GEMVs (pd_gemv_16, pd_gemv_32; pd_qgemv's Q8_0 and Q4_0 with VNNI, pd_quant.h) take AVX-512 code
