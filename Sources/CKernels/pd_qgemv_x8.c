@@ -16,6 +16,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define PD_X86 1
+#define PD_AVX2 __attribute__((target("avx2,f16c,fma")))
 #endif
 
 /* Bytes of one group's block column: 8 scales and 8 rows of quants. */
@@ -43,33 +44,49 @@ int pd_pack_x8(uint32_t type, const void *src, void *dst, size_t rows, size_t co
     return 0;
 }
 
-void pd_dequantize_x8(uint32_t type, const void *src, size_t rows, size_t cols, size_t r0, size_t r1, float *dst) {
-    const size_t stride = row_bytes(type, cols), nb = cols / 32, qb = quant_bytes(type), gbb = group_block_bytes(type);
-    const size_t groups = rows / 8;
-    const uint8_t *in = src;
-    for (size_t r = r0; r < r1; r++, dst += cols) {
-        if (r >= groups * 8) {
-            pd_dequantize(type, in + r * stride, dst, cols);
-            continue;
-        }
-        /* One multiply per element, as pd_dequantize computes it: the same floats. */
-        const size_t g = r / 8, i = r % 8;
-        for (size_t b = 0; b < nb; b++) {
-            const uint8_t *o = in + (g * nb + b) * gbb;
-            const float d = half_at(o + 2 * i);
-            float *y = dst + 32 * b;
-            for (size_t k = 0; k < qb / 4; k++) {
-                const uint8_t *q = o + 16 + 32 * k + 4 * i;
-                for (int j = 0; j < 4; j++) {
-                    if (type == Q8_0) {
-                        y[4 * k + j] = (float)(int8_t)q[j] * d;
-                    } else {
-                        y[4 * k + j] = (float)((q[j] & 0xF) - 8) * d;
-                        y[16 + 4 * k + j] = (float)((q[j] >> 4) - 8) * d;
-                    }
+/* Row r of group g dequantized to f32 in scalar code: one multiply per element, as pd_dequantize. */
+static void dequantize_row_x8_scalar(uint32_t type, const uint8_t *in, size_t cols, size_t r, float *y) {
+    const size_t nb = cols / 32, qb = quant_bytes(type), gbb = group_block_bytes(type), g = r / 8, i = r % 8;
+    for (size_t b = 0; b < nb; b++, y += 32) {
+        const uint8_t *o = in + (g * nb + b) * gbb;
+        const float d = half_at(o + 2 * i);
+        for (size_t k = 0; k < qb / 4; k++) {
+            const uint8_t *q = o + 16 + 32 * k + 4 * i;
+            for (int j = 0; j < 4; j++) {
+                if (type == Q8_0) {
+                    y[4 * k + j] = (float)(int8_t)q[j] * d;
+                } else {
+                    y[4 * k + j] = (float)((q[j] & 0xF) - 8) * d;
+                    y[16 + 4 * k + j] = (float)((q[j] >> 4) - 8) * d;
                 }
             }
         }
+    }
+}
+
+#ifdef PD_X86
+PD_AVX2 static void dequantize_group_avx2(uint32_t type, const uint8_t *gp, size_t cols, float *dst);
+#endif
+
+void pd_dequantize_x8(uint32_t type, const void *src, size_t rows, size_t cols, size_t r0, size_t r1, float *dst) {
+    const size_t stride = row_bytes(type, cols), groups = rows / 8;
+    const uint8_t *in = src;
+    for (size_t r = r0; r < r1;) {
+        if (r >= groups * 8) {
+            pd_dequantize(type, in + r * stride, dst, cols);
+        } else {
+#ifdef PD_X86
+            if (r % 8 == 0 && r + 8 <= r1 && pd_kernels_level() >= PD_KERNELS_AVX2) {
+                dequantize_group_avx2(type, in + (r / 8) * 8 * stride, cols, dst);
+                r += 8;
+                dst += 8 * cols;
+                continue;
+            }
+#endif
+            dequantize_row_x8_scalar(type, in, cols, r, dst);
+        }
+        r++;
+        dst += cols;
     }
 }
 
@@ -104,8 +121,6 @@ static void group_scalar(uint32_t type, const uint8_t *gp, const struct act *x, 
 
 /* ---- AVX2 ---------------------------------------------------------------------------------- */
 
-#define PD_AVX2 __attribute__((target("avx2,f16c,fma")))
-
 /* Input bytes 4k..4k+3 of block b broadcast to every lane. */
 #define X4(xq, k) _mm256_set1_epi32(*(const int32_t *)((xq) + 4 * (k)))
 
@@ -138,6 +153,67 @@ PD_AVX2 static void group_avx2(uint32_t type, const uint8_t *gp, const struct ac
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), scale, acc);
     }
     _mm256_storeu_ps(y, acc);
+}
+
+/* Eight floats from eight signed bytes, times d (one multiply per element, as the scalar code). */
+PD_AVX2 static inline void store_scaled8(float *y, __m128i bytes, __m256 d) {
+    _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)), d));
+}
+
+/* The 8 rows of one group dequantized to f32 (row r at dst + r * cols), the same floats as the
+ * scalar code: per block, the 4-byte chunks of the 8 rows transposed so that each row's quants
+ * lie in order in one register. */
+PD_AVX2 static void dequantize_group_avx2(uint32_t type, const uint8_t *gp, size_t cols, float *dst) {
+    const size_t gbb = group_block_bytes(type);
+    for (size_t b = 0; b < cols / 32; b++, gp += gbb) {
+        const __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        __m256i rows[8];
+        if (type == Q8_0) {
+            __m256i c[8], t[8], u[8];
+            for (int k = 0; k < 8; k++) c[k] = _mm256_loadu_si256((const __m256i *)(gp + 16 + 32 * k));
+            for (int k = 0; k < 8; k += 2) {
+                t[k] = _mm256_unpacklo_epi32(c[k], c[k + 1]);
+                t[k + 1] = _mm256_unpackhi_epi32(c[k], c[k + 1]);
+            }
+            for (int k = 0; k < 8; k += 4) {
+                u[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
+                u[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
+                u[k + 2] = _mm256_unpacklo_epi64(t[k + 1], t[k + 3]);
+                u[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
+            }
+            /* u[j] (j < 4): chunks 0-3 of rows j | j + 4; u[4 + j]: chunks 4-7 of the same rows. */
+            for (int j = 0; j < 4; j++) {
+                rows[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+                rows[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+            }
+        } else {
+            __m256i c[4], t[4];
+            for (int k = 0; k < 4; k++) c[k] = _mm256_loadu_si256((const __m256i *)(gp + 16 + 32 * k));
+            t[0] = _mm256_unpacklo_epi32(c[0], c[1]);
+            t[1] = _mm256_unpackhi_epi32(c[0], c[1]);
+            t[2] = _mm256_unpacklo_epi32(c[2], c[3]);
+            t[3] = _mm256_unpackhi_epi32(c[2], c[3]);
+            /* Rows j | j + 4: 16 bytes each, low nibbles elements 0-15, high nibbles 16-31. */
+            const __m256i q[4] = { _mm256_unpacklo_epi64(t[0], t[2]), _mm256_unpackhi_epi64(t[0], t[2]),
+                                   _mm256_unpacklo_epi64(t[1], t[3]), _mm256_unpackhi_epi64(t[1], t[3]) };
+            const __m256i low4 = _mm256_set1_epi8(0xF), eight = _mm256_set1_epi8(8);
+            for (int j = 0; j < 4; j++) {
+                const __m256i lo = _mm256_sub_epi8(_mm256_and_si256(q[j], low4), eight);
+                const __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q[j], 4), low4), eight);
+                rows[j] = _mm256_permute2x128_si256(lo, hi, 0x20);
+                rows[j + 4] = _mm256_permute2x128_si256(lo, hi, 0x31);
+            }
+        }
+        for (int r = 0; r < 8; r++) {
+            const __m256 d = _mm256_permutevar8x32_ps(scales, _mm256_set1_epi32(r));
+            float *y = dst + r * cols + 32 * b;
+            const __m128i lo = _mm256_castsi256_si128(rows[r]), hi = _mm256_extracti128_si256(rows[r], 1);
+            store_scaled8(y, lo, d);
+            store_scaled8(y + 8, _mm_srli_si128(lo, 8), d);
+            store_scaled8(y + 16, hi, d);
+            store_scaled8(y + 24, _mm_srli_si128(hi, 8), d);
+        }
+    }
 }
 
 /* ---- AVX-512 (VNNI) ------------------------------------------------------------------------ */

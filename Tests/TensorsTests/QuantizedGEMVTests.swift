@@ -52,17 +52,18 @@ import Testing
     }
 
     /// The x8 layout holds the same matrix: its rows dequantize to exactly the ggml layout's, for
-    /// ranges inside a group, across groups and in the tail.
-    @Test(arguments: [DType.q8_0, .q4_0])
-    func interleavedLayoutDequantizesExactly(dtype: DType) {
-        let weight = Self.matrix(dtype, rows: 37, cols: 64), packed = weight.interleavedForGEMV()
+    /// ranges inside a group, across groups (whole groups take the vector code) and in the tail,
+    /// at every kernel level.
+    @Test(arguments: [DType.q8_0, .q4_0], KernelPath.allCases)
+    func interleavedLayoutDequantizesExactly(dtype: DType, path: KernelPath) {
+        let weight = Self.matrix(dtype, rows: 37, cols: 96), packed = weight.interleavedForGEMV()
         #expect(packed.dtype == (dtype == .q8_0 ? .q8_0x8 : .q4_0x8) && packed.rawBytes.count == weight.rawBytes.count)
-        #expect(packed.floats == weight.floats)
-        for range in [3..<5, 6..<19, 30..<37] {
-            var a = [Float](repeating: 0, count: range.count * 64), b = a
+        path.run { #expect(packed.floats == weight.floats) }
+        for range in [3..<5, 6..<19, 8..<32, 30..<37, 0..<37] {
+            var a = [Float](repeating: 0, count: range.count * 96), b = a
             weight.dequantizeRows(range, into: &a)
-            packed.dequantizeRows(range, into: &b)
-            #expect(a == b, "rows \(range)")
+            path.run { packed.dequantizeRows(range, into: &b) }
+            #expect(a == b, "rows \(range) at \(path)")
         }
     }
 
@@ -100,6 +101,24 @@ import Testing
             let error = zip(y, reference).map { abs($0 - $1) }.max()!
             #expect(error <= tolerance * scale, "\(dtype) \(compute): max |Δ| \(error) > \(tolerance * scale)")
         }
+    }
+
+    /// On the bf16 path a weight of 7B's width is taken in several slices of rows, each dequantized
+    /// on its worker and multiplied there (the last one short): the result is the product with the
+    /// bf16-rounded dequantized weight as one matrix, within 1e-5 relative (summation order only).
+    @Test(arguments: [DType.q8_0, .q4_0])
+    func bf16PrefillOverSlicesMatchesOneProduct(dtype: DType) throws {
+        try #require(OneDNNMatmul.isNative, "needs native bf16 units")
+        let (cols, tokens) = (4096, 3)
+        let rows = 2 * GEMM.bf16SliceRows(inFeatures: cols) + 24
+        let weight = Self.matrix(dtype, rows: rows, cols: cols).interleavedForGEMV()
+        let x = Tensor(shape: [tokens, cols], values: Self.vector(tokens * cols, seed: 8))
+        let bias = Tensor(shape: [rows], values: Self.vector(rows, seed: 9))
+        let rounded = Tensor(shape: [rows, cols], values: weight.floats).converted(to: .bf16)
+        let reference = GEMM.linear(x, weight: rounded, bias: bias, activation: .silu, compute: .bf16).floats
+        let y = GEMM.linear(x, weight: weight, bias: bias, activation: .silu, compute: .bf16).floats
+        let scale = reference.map(abs).max()!, error = zip(y, reference).map { abs($0 - $1) }.max()!
+        #expect(error <= 1e-5 * scale, "\(dtype) \(rows) rows: max |Δ| \(error) > \(1e-5 * scale)")
     }
 
     /// A decode step's product with int8 input stays close to the f32 product over the same
