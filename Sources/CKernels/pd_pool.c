@@ -32,7 +32,7 @@ static atomic_flag busy = ATOMIC_FLAG_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static _Atomic int sleepers;
-static size_t started;   /* guarded by lock */
+static _Atomic size_t started;   /* written under lock */
 
 static uint64_t region_of(uint64_t t) { return t >> 32; }
 
@@ -83,6 +83,7 @@ static void *worker(void *unused) {
 /* Starts workers until `count` run (never more than PD_POOL_MAX_THREADS). */
 static void ensure_workers(size_t count) {
     if (count > PD_POOL_MAX_THREADS) count = PD_POOL_MAX_THREADS;
+    if (atomic_load_explicit(&started, memory_order_relaxed) >= count) return;
     pthread_mutex_lock(&lock);
     while (started < count) {
         pthread_t thread;
