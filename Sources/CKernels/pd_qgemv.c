@@ -204,6 +204,13 @@ PD_AVX2 static inline __m256i scaled_dot_avx2(__m256i u, const int8_t *x, __m256
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)x)), scale);
 }
 
+/* A super-block's d and dmin (two halves at p) as floats, by F16C (exact, as pd_half_to_float). */
+PD_AVX2 static inline __m128 halves2(const uint8_t *p) {
+    uint32_t bits;
+    memcpy(&bits, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)bits));
+}
+
 PD_AVX2 static float q4_k_row_avx2(const uint8_t *w, const struct act *x, size_t cols) {
     const __m256i low4 = _mm256_set1_epi8(0xF);
     __m256 acc = _mm256_setzero_ps();
@@ -220,8 +227,16 @@ PD_AVX2 static float q4_k_row_avx2(const uint8_t *w, const struct act *x, size_t
             isum = _mm256_add_epi32(isum, scaled_dot_avx2(_mm256_and_si256(_mm256_srli_epi16(qv, 4), low4), xq + 64 * i + 32,
                                                           _mm256_set1_epi16(sc[2 * i + 1])));
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(x->d[s] * half_at(blk)), _mm256_cvtepi32_ps(isum), acc);
-        mins += (x->d[s] * half_at(blk + 2)) * (float)q4_k_min_sum(m, x->sum16 + 16 * s);
+        /* The mins' share: m_j times the input's sub-block sums (pairs of its 16-sums, which fit
+         * int16: at most 32 * 127), summed in integers as q4_k_min_sum does. */
+        const __m128i sums16 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)(x->sum16 + 16 * s)),
+                                              _mm_loadu_si128((const __m128i *)(x->sum16 + 16 * s + 8)));
+        __m128i minv = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)m)), sums16);
+        minv = _mm_add_epi32(minv, _mm_shuffle_epi32(minv, 0x4E));
+        minv = _mm_add_epi32(minv, _mm_shuffle_epi32(minv, 0xB1));
+        const __m128 scales = _mm_mul_ps(halves2(blk), _mm_set1_ps(x->d[s]));
+        acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(scales), _mm256_cvtepi32_ps(isum), acc);
+        mins += _mm_cvtss_f32(_mm_shuffle_ps(scales, scales, 1)) * (float)_mm_cvtsi128_si32(minv);
     }
     return hsum8(acc) - mins;
 }
