@@ -51,7 +51,7 @@ let package = Package(
                 path: "adapters/LLaVA"),
         .target(name: "LLaVANeXT", dependencies: ["Tensors", "Imaging", "PyramidDrop", "Transformer", "LLaVA"], path: "adapters/LLaVANeXT"),
         // Checkpoint conversion between the LLaVA layouts, dtypes and shard sizes.
-        .target(name: "LLaVAConversion", dependencies: ["Tensors", "WeightIO", "Transformer", "Tokenizer", "LLaVA"],
+        .target(name: "LLaVAConversion", dependencies: ["Tensors", "WeightIO", "Transformer", "Tokenizer", "Imaging", "LLaVA"],
                 path: "adapters/LLaVAConversion"),
 
         // The server's protocol layer: OpenAI chat-completions requests, errors, images, responses.

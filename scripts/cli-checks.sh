@@ -132,6 +132,14 @@ if [ "$status" -eq 0 ] && [[ "$out" == *"test.array_string${tab}array[string]${t
 else
     fail "inspect gguf/tiny.gguf" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"
 fi
+mkdir -p "$scratch/pair" && cp "$root/Tests/Fixtures/gguf/llava/text-q4_0.gguf" "$root/Tests/Fixtures/gguf/llava/mmproj-f16.gguf" "$scratch/pair/"
+run convert --from "$scratch/pair" --to "$scratch/pair-hf"
+if [ "$status" -eq 0 ] && [ -f "$scratch/pair-hf/tokenizer.model" ] && [ -f "$scratch/pair-hf/config.json" ] \
+    && "$pdrop" inspect "$scratch/pair-hf" | grep -q "language_model.model.layers.0.self_attn.q_proj.weight${tab}F16"; then
+    pass "convert a GGUF pair folder to llava-hf (dequantized to F16, tokenizer.model)"
+else
+    fail "convert a GGUF pair folder to llava-hf" "status $status, stdout: $(head -c 300 "$scratch/out"), stderr: $err"
+fi
 printf 'GGUF\x03\x00\x00\x00' > "$scratch/short.gguf"
 expect_one_line_error "inspect a truncated .gguf" "$scratch/short.gguf"
 

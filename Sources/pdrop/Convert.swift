@@ -18,10 +18,13 @@ struct Convert: ParsableCommand {
             inside --to; LLaVA-NeXT keeps the tower in the checkpoint. \
             A --to ending in .gguf writes the text model as llama.cpp's convert_hf_to_gguf.py does (--dtype f16, \
             bf16, q8_0 or q4_0 for its matrices; keep means f16) and, with --mmproj FILE.gguf, the vision tower and \
-            projector as its LLaVA image-encoder converter does.
+            projector as its LLaVA image-encoder converter does. \
+            From a folder holding a GGUF pair (a text-model GGUF and its mmproj), a llava-hf folder: the tensors \
+            un-permuted and dequantized (--dtype keep: F16/BF16/F32 as stored, block formats as f16), config.json, \
+            preprocessor_config.json, and the vocabulary as tokenizer.model + tokenizer_config.json.
             """)
 
-    @Option(help: "Source model folder (llava-hf, newer transformers or original layout; safetensors or PyTorch .bin; for a .gguf --to also a folder holding a GGUF pair).")
+    @Option(help: "Source model folder (llava-hf, newer transformers or original layout; safetensors or PyTorch .bin; or a folder holding a GGUF pair).")
     var from: String
 
     @Option(help: "Destination folder (refused if it exists, unless --force).")

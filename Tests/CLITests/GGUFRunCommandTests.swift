@@ -72,6 +72,23 @@ import WeightIO
         _ = try GGUFRunCommandTests.run(["--model", text, "--mmproj", mmproj], [])
     }
 
+    /// A folder holding a Q4_0 pair converts to a llava-hf folder (dequantized to f16 by default),
+    /// which `pdrop run` runs with its own tokenizer files.
+    @Test func ggufPairToLlavaHFRuns() throws {
+        let scratch = try TemporaryDirectory()
+        let pair = scratch.path("pair"), folder = scratch.path("hf")
+        try FileManager.default.createDirectory(atPath: pair, withIntermediateDirectories: true)
+        for name in ["text-q4_0.gguf", "mmproj-f16.gguf"] {
+            try FileManager.default.copyItem(atPath: GGUFRunCommandTests.llava + "/" + name, toPath: pair + "/" + name)
+        }
+        let out = try CommandRunner.run(["convert", "--from", pair, "--to", folder])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("wrote tokenizer.model") && out.stdout.contains("wrote config.json"))
+        let weights = try SafeTensorsFile(path: folder + "/model.safetensors")
+        #expect(weights.info("language_model.model.layers.0.self_attn.q_proj.weight")?.dtype == .f16)
+        _ = try GGUFRunCommandTests.run(["--model", folder], [])
+    }
+
     @Test(arguments: [
         (["--to", "/tmp/x.gguf", "--dtype", "f32"], "Error: --dtype for a .gguf --to must be f16, bf16, q8_0 or q4_0"),
         (["--to", "/tmp/x-folder", "--mmproj", "/tmp/m.gguf"], "Error: --mmproj goes with a .gguf --to"),
