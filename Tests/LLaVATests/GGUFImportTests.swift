@@ -58,15 +58,7 @@ import WeightIO
         let reference = try LLaVAModel(folder: NeXTParityTests.folder + "/tiny-next-vicuna")
         #expect(model.config.aspectMode == .anyres && model.config.gridPinpoints.map { [$0.height, $0.width] }
                 == reference.config.gridPinpoints.map { [$0.height, $0.width] })
-        let pipeline = LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: NeXTParityTests.folder + "/tiny-next-vicuna"),
-                                     encoder: try AnyResEncoder(model: model))
-        let expected = try SafeTensorsFile(path: NeXTParityTests.folder + "/expected.safetensors")
-        let image = try ImageDecoder(alpha: .drop).decode(contentsOf: NeXTParityTests.folder + "/\(name).png")
-        let text = try reference.checkpoint.defaultTemplate.render("What is shown in this picture?")
-        let (_, state) = try pipeline.prompt(text: text, images: [image])
-        let result = try Generator(model: model.language, wrapper: PyramidWrapper(model: model.language, policy: KeepAllPolicy()))
-            .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
-        #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("vicuna_\(name)_logits").floats) <= 1e-4)
+        try GGUFPairTests.expectNeXTParity(model, image: name, template: reference.checkpoint.defaultTemplate)
     }
 
     /// The written tokenizer.model + tokenizer_config.json give the tokenizer the GGUF file gives

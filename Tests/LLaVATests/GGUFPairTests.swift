@@ -54,12 +54,17 @@ import WeightIO
     func nextMatchesTransformers(image name: String) throws {
         let model = try LLaVAModel(checkpoint: Self.checkpoint("llava-next"), compute: .f32)
         #expect(model.config.aspectMode == .anyres && model.config.gridPinpoints.count == 5)
+        try Self.expectNeXTParity(model, image: name, template: model.checkpoint.defaultTemplate)
+    }
+
+    /// `model`'s prefill logits on NeXT test image `name` (the prompt tokenized by the source's
+    /// tokenizer.json) within 1e-4 of LlavaNextForConditionalGeneration's.
+    static func expectNeXTParity(_ model: LLaVAModel, image name: String, template: PromptTemplate) throws {
         let pipeline = LLaVAPipeline(model: model, tokenizer: try Tokenizer(folder: NeXTParityTests.folder + "/tiny-next-vicuna"),
                                      encoder: try AnyResEncoder(model: model))
         let expected = try SafeTensorsFile(path: NeXTParityTests.folder + "/expected.safetensors")
         let image = try ImageDecoder(alpha: .drop).decode(contentsOf: NeXTParityTests.folder + "/\(name).png")
-        let text = try model.checkpoint.defaultTemplate.render("What is shown in this picture?")
-        let (_, state) = try pipeline.prompt(text: text, images: [image])
+        let (_, state) = try pipeline.prompt(text: try template.render("What is shown in this picture?"), images: [image])
         let result = try Generator(model: model.language, wrapper: PyramidWrapper(model: model.language, policy: KeepAllPolicy()))
             .generate(prompt: state, options: GenerationOptions(maxNewTokens: 1, stopTokenIDs: []))
         #expect(maxAbsDiff(result.prefillLogits, try expected.tensor("vicuna_\(name)_logits").floats) <= 1e-4)
