@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -91,3 +92,20 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WeightIO", "Imaging", "TestSupport"]),
     ]
 )
+
+// libFuzzer targets, one per parser entry point (Fuzz/; scripts/fuzz.sh builds them with
+// PDROP_FUZZ=1 and -sanitize=fuzzer,address). Absent from ordinary builds, which lack libFuzzer.
+if ProcessInfo.processInfo.environment["PDROP_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-gguf", "GGUF", ["WeightIO"]),
+        ("fuzz-safetensors", "SafeTensors", ["WeightIO", "Tensors"]),
+        ("fuzz-json", "JSON", ["WeightIO"]),
+        ("fuzz-sentencepiece", "SentencePiece", ["Tokenizer"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Driver"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"))
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: target.name, dependencies: target.dependencies + ["FuzzSupport"],
+                                                 path: "Fuzz/" + target.folder, swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}
