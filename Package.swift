@@ -101,6 +101,8 @@ if ProcessInfo.processInfo.environment["PDROP_FUZZ"] != nil {
         ("fuzz-safetensors", "SafeTensors", ["WeightIO", "Tensors"]),
         ("fuzz-json", "JSON", ["WeightIO"]),
         ("fuzz-sentencepiece", "SentencePiece", ["Tokenizer"]),
+        ("fuzz-tokenizer-json", "TokenizerJSON", ["Tokenizer"]),
+        ("fuzz-image", "Image", ["Imaging"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Driver"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"))

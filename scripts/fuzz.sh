@@ -5,13 +5,13 @@
 # crashes per target; exits non-zero when any target crashed, leaked, hung or ran out of memory
 # (the reproducer is left in .build/fuzz-artifacts/TARGET/).
 #
-#     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]     # targets: gguf safetensors json sentencepiece
+#     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]     # targets: gguf safetensors json sentencepiece tokenizer-json image
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors json sentencepiece)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors json sentencepiece tokenizer-json image)
 
 fixtures=Tests/Fixtures
 seeds() {   # the committed files a target's corpus starts from
@@ -20,6 +20,8 @@ seeds() {   # the committed files a target's corpus starts from
         safetensors) find "$fixtures/ops" "$fixtures/safetensors" -name '*.safetensors' -size -64k 2>/dev/null ;;
         json) find "$fixtures" -name 'config.json' -size -16k | head -40 ;;
         sentencepiece) find "$fixtures/tokenizer" -name 'tokenizer.model' -size -600k ;;
+        tokenizer-json) find "$fixtures/tokenizer" "$fixtures/llava" -name 'tokenizer.json' -size -64k | head -20 ;;
+        image) find "$fixtures" \( -name '*.png' -o -name '*.jpg' -o -name '*.bmp' -o -name '*.gif' \) -size -64k | head -30 ;;
     esac
 }
 
