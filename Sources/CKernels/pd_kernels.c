@@ -684,8 +684,7 @@ void pd_softmax(float *row, size_t count) {
 #ifdef PD_X86
     if (has_avx2()) { softmax_avx2(row, count, max_value); return; }
 #endif
-    float sum = 0;
-    for (size_t i = 0; i < count; i++) { row[i] = expf(row[i] - max_value); sum += row[i]; }
+    const float sum = exp_sum_scalar(row, count, max_value);
     for (size_t i = 0; i < count; i++) row[i] *= 1.0f / sum;
 }
 

@@ -31,9 +31,9 @@ extension Tokenizer {
                                value: "\(scores[index]) after \(scores[index - 1]) (a tokenizer.model orders its merges by id: scores must not rise)")
         }
         let configuration = vocabulary.configuration
-        func id(_ token: TokenizerConfiguration.SpecialToken?) -> Int32 {
-            token.flatMap { token in vocabulary.tokens.firstIndex(of: Array(token.content.utf8)) }.map(Int32.init) ?? -1
-        }
+        let ids = Dictionary(vocabulary.tokens.enumerated().map { (String(decoding: $0.element, as: UTF8.self), $0.offset) },
+                             uniquingKeysWith: { first, _ in first })
+        func id(_ token: TokenizerConfiguration.SpecialToken?) -> Int32 { token.flatMap { ids[$0.content] }.map(Int32.init) ?? -1 }
         var trainer = SentencePieceModel.TrainerSpec()
         trainer.modelType = SentencePieceModel.ModelType.bpe.rawValue
         trainer.byteFallback = true
@@ -49,8 +49,6 @@ extension Tokenizer {
         return SentencePieceFiles(
             model: SentencePieceModel.serialized(pieces: pieces, trainerSpec: trainer, normalizerSpec: normalizer),
             configuration: configuration,
-            addedTokens: configuration.addedTokensDecoder.map { ($0.id, $0.content, $0.special) },
-            ids: Dictionary(vocabulary.tokens.enumerated().map { (String(decoding: $0.element, as: UTF8.self), $0.offset) },
-                            uniquingKeysWith: { first, _ in first }))
+            addedTokens: configuration.addedTokensDecoder.map { ($0.id, $0.content, $0.special) }, ids: ids)
     }
 }

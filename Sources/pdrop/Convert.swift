@@ -70,7 +70,7 @@ struct Convert: ParsableCommand {
             throw ConversionError.destinationExists(path: path)
         }
         let checkpoint: LLaVACheckpoint, tokenizer: Tokenizer
-        if !FileManager.default.fileExists(atPath: from + "/config.json"), let pair = try GGUFPair.inFolder(from) {
+        if let pair = try GGUFPair.inFolder(from) {
             (checkpoint, tokenizer) = (try LLaVACheckpoint(gguf: pair), try Tokenizer(gguf: pair.model))
         } else {
             (checkpoint, tokenizer) = (try LLaVACheckpoint(folder: from, visionTower: visionTower), try Tokenizer(folder: from))

@@ -33,7 +33,7 @@ enum ModelLoading {
         if exists, !isFolder.boolValue, model.hasSuffix(".gguf") {
             throw CLIError("\(model) is a text-model GGUF: pass its vision tower and projector with --mmproj FILE.gguf")
         }
-        guard exists, isFolder.boolValue, !FileManager.default.fileExists(atPath: model + "/config.json") else { return nil }
+        guard exists, isFolder.boolValue else { return nil }
         return try GGUFPair.inFolder(model)
     }
 

@@ -22,8 +22,10 @@ public struct GGUFPair: Sendable {
 
     /// The pair in `folder`: its `.gguf` files sorted by their `general.architecture` into one
     /// `clip` file and one text model, each opened once; nil when the folder has no `.gguf`
-    /// file. Any other mix (two text models, no mmproj) is an error naming the files.
+    /// file, or has a `config.json` (a safetensors/`.bin` model folder, whatever else it holds).
+    /// Any other mix (two text models, no mmproj) is an error naming the files.
     public static func inFolder(_ folder: String) throws -> GGUFPair? {
+        guard !FileManager.default.fileExists(atPath: folder + "/config.json") else { return nil }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".gguf") }.sorted()
         guard !names.isEmpty else { return nil }
         var models: [GGUFFile] = [], projectors: [GGUFFile] = []

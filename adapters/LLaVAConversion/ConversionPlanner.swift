@@ -21,7 +21,7 @@ struct ConversionPlanner {
     private static let patchEmbedding = "vision_tower.embeddings.patch_embedding.weight"
 
     func plan() throws -> ConversionPlan {
-        if !FileManager.default.fileExists(atPath: source + "/config.json"), let pair = try GGUFPair.inFolder(source) {
+        if let pair = try GGUFPair.inFolder(source) {
             return try GGUFImport.plan(pair, options: options)
         }
         let store = try WeightStore(path: source)

@@ -60,6 +60,11 @@ enum GGUFImport {
     private static func decimal(_ value: Float) -> JSON { .double(Double("\(value)")!) }
 
 
+    /// LLaVA-NeXT's grid pinpoints as llava-hf lists them, height first.
+    private static func pinpoints(_ config: LLaVAConfig) -> JSON {
+        .array(config.gridPinpoints.map { .array([.int($0.height), .int($0.width)]) })
+    }
+
     /// The llava-hf `config.json` of `config`.
     static func config(_ config: LLaVAConfig, padID: Int?, dtype: DType, next: Bool) throws -> JSON {
         guard case .clip(let clip) = config.vision else {
@@ -96,7 +101,7 @@ enum GGUFImport {
         if let image = config.imageTokenIndex { root["image_token_index"] = .int(image) }
         if let padID { root["pad_token_id"] = .int(padID) }
         if next {
-            root["image_grid_pinpoints"] = .array(config.gridPinpoints.map { .array([.int($0.height), .int($0.width)]) })
+            root["image_grid_pinpoints"] = pinpoints(config)
         }
         return .object(root)
     }
@@ -114,7 +119,7 @@ enum GGUFImport {
             "image_std": .array((statistics?.std ?? CLIPPreprocessor.clipStd).map(JSON.double)),
         ]
         if next {
-            root["image_grid_pinpoints"] = .array(config.gridPinpoints.map { .array([.int($0.height), .int($0.width)]) })
+            root["image_grid_pinpoints"] = pinpoints(config)
         }
         return .object(root)
     }
