@@ -26,13 +26,14 @@ let package = Package(
         // System libraries (Debian -dev packages, found through pkg-config).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
-        .systemLibrary(name: "CStb", pkgConfig: "stb", providers: [.apt(["libstb-dev"])]),
         // oneDNN 2.6 (Debian libdnnl-dev, no pkg-config file): bf16 matmul on the CPU's bf16 units.
         .systemLibrary(name: "COneDNN", providers: [.apt(["libdnnl-dev"])]),
         // cairo (Debian libcairo2-dev): the evaluation report's plot, as PNG and SVG.
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // libjpeg-turbo (Debian libjpeg62-turbo-dev) behind a setjmp-safe C wrapper.
         .target(name: "CJPEGDecode", linkerSettings: [.linkedLibrary("jpeg")]),
+        // stb_image / stb_image_write (Debian libstb-dev's headers), compiled with bounded allocations.
+        .target(name: "CStb"),
 
         // CPU kernels for 16-bit weights (runtime dispatch to AVX2/F16C/FMA).
         .target(name: "CKernels"),
@@ -89,25 +90,18 @@ let package = Package(
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Benchmarks/TokenizerBench"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensors", "WeightIO"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "LLaVA", "PyramidDrop", "WeightIO"]),
+        // The fuzz targets' parser entry points, and the replay of their regression inputs.
+        .target(name: "FuzzTargets", dependencies: ["Tensors", "WeightIO", "Tokenizer", "Imaging", "Serving"], path: "Fuzz/Targets"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "Imaging"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WeightIO", "Imaging", "TestSupport"]),
     ]
 )
 
-// libFuzzer targets, one per parser entry point (Fuzz/; scripts/fuzz.sh builds them with
-// PDROP_FUZZ=1 and -sanitize=fuzzer,address). Absent from ordinary builds, which lack libFuzzer.
+// The libFuzzer executable `pdrop-fuzz TARGET …` over the targets of Fuzz/Targets (scripts/fuzz.sh
+// builds it with PDROP_FUZZ=1 and -sanitize=fuzzer,address). Absent from ordinary builds, which
+// lack libFuzzer; the targets themselves are built always, for the regression replay in swift test.
 if ProcessInfo.processInfo.environment["PDROP_FUZZ"] != nil {
-    let fuzzTargets: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
-        ("fuzz-gguf", "GGUF", ["WeightIO"]),
-        ("fuzz-safetensors", "SafeTensors", ["WeightIO", "Tensors"]),
-        ("fuzz-json", "JSON", ["WeightIO"]),
-        ("fuzz-sentencepiece", "SentencePiece", ["Tokenizer"]),
-        ("fuzz-tokenizer-json", "TokenizerJSON", ["Tokenizer"]),
-        ("fuzz-image", "Image", ["Imaging"]),
-    ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Driver"))
-    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"))
-    for target in fuzzTargets {
-        package.targets.append(.executableTarget(name: target.name, dependencies: target.dependencies + ["FuzzSupport"],
-                                                 path: "Fuzz/" + target.folder, swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
-    }
+    package.targets.append(.executableTarget(name: "pdrop-fuzz", dependencies: ["FuzzTargets", "CFuzzDriver"], path: "Fuzz/Main",
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

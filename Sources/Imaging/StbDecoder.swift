@@ -2,6 +2,9 @@ import CStb
 
 /// PNG, BMP and GIF (first frame) through stb_image, always as 8-bit RGBA (alpha 255 where the file
 /// has none). Exact with Pillow for these formats; `ImageDecoder` turns RGBA into RGB.
+///
+/// Every decode runs under an allocation bound derived from the header's size (`allocationBound`),
+/// so that a few hundred bytes cannot make stb allocate gigabytes.
 enum StbDecoder {
     /// The channel count the headers declare, 0 if unreadable.
     static func channels(_ bytes: UnsafeRawBufferPointer) -> Int {
@@ -18,8 +21,8 @@ enum StbDecoder {
     static func withRGBA<R>(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, file: String,
                             _ body: (ImageSize, UnsafePointer<UInt8>) throws(ImagingError) -> R) throws(ImagingError) -> R {
         var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
-        guard let data = stbi_load_from_memory(pointer(bytes), length(bytes), &width, &height, &channels, 4) else {
-            throw failure(bytes, format: format, file: file)
+        let data = try bounded(bytes, format: format, file: file) {
+            stbi_load_from_memory(pointer(bytes), length(bytes), &width, &height, &channels, 4)
         }
         defer { stbi_image_free(data) }
         return try body(ImageSize(width: Int(width), height: Int(height)), UnsafePointer(data))
@@ -29,11 +32,32 @@ enum StbDecoder {
     static func withGray16<R>(_ bytes: UnsafeRawBufferPointer, file: String,
                               _ body: (ImageSize, UnsafePointer<UInt16>) -> R) throws(ImagingError) -> R {
         var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
-        guard let data = stbi_load_16_from_memory(pointer(bytes), length(bytes), &width, &height, &channels, 1) else {
-            throw failure(bytes, format: .png, file: file)
+        let data = try bounded(bytes, format: .png, file: file) {
+            stbi_load_16_from_memory(pointer(bytes), length(bytes), &width, &height, &channels, 1)
         }
         defer { stbi_image_free(data) }
         return body(ImageSize(width: Int(width), height: Int(height)), UnsafePointer(data))
+    }
+
+    /// The most one allocation may take while decoding an image whose header declares `size`: four
+    /// times its largest raw form (16-bit RGBA rows, each with PNG's filter byte), which covers the
+    /// zlib output of PNG's interlaced passes and every intermediate buffer stb keeps, plus 1 MiB.
+    static func allocationBound(_ size: ImageSize) -> Int {
+        4 * size.height * (1 + 8 * size.width) + (1 << 20)
+    }
+
+    /// What `decode` returns, run under the allocation bound of the header's size (headers are
+    /// checked against the pixel limit before any decode); its failure as an `ImagingError`.
+    private static func bounded<T>(_ bytes: UnsafeRawBufferPointer, format: ImageFormat, file: String,
+                                   _ decode: () -> T?) throws(ImagingError) -> T {
+        let size = format.declaredSize(bytes) ?? ImageSize(width: 0, height: 0)
+        pd_stb_limit_allocations(allocationBound(size))
+        defer { pd_stb_limit_allocations(0) }
+        if let result = decode() { return result }
+        if pd_stb_allocation_refused() != 0 {
+            throw .corrupt(file: file, format: format, reason: "its data decodes to more than its \(size.width)×\(size.height) header allows")
+        }
+        throw failure(bytes, format: format, file: file)
     }
 
     private static func pointer(_ bytes: UnsafeRawBufferPointer) -> UnsafePointer<UInt8>? {

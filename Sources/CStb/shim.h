@@ -1,2 +1,0 @@
-#include <stb_image.h>
-#include <stb_image_write.h>
