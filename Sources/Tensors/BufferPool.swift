@@ -53,6 +53,10 @@ public final class BufferPool: Sendable {
         self.capacity = capacity
     }
 
+    /// A pool going away frees what it cached (`shared` never goes: its cache stays reachable
+    /// to the end, which is why LeakSanitizer does not count it).
+    deinit { removeAll() }
+
     /// The counters so far.
     public var statistics: Statistics { state.withLock { $0.statistics } }
 

@@ -166,7 +166,8 @@ public enum OneDNNMatmul {
     }
 }
 
-/// One created matmul primitive (never destroyed: primitives live as long as the cache).
+/// One created matmul primitive, destroyed with the last reference (the cache's, or a caller's
+/// still running it after the cache started over).
 private final class Primitive: @unchecked Sendable {
     let primitive: dnnl_primitive_t
     let implementation: String
@@ -222,6 +223,8 @@ private final class Primitive: @unchecked Sendable {
         guard dnnl_primitive_create(&created, pd) == dnnl_success, let created else { return nil }
         primitive = created
     }
+
+    deinit { dnnl_primitive_destroy(primitive) }
 
     /// oneDNN's element-wise algorithm (and its alpha) computing `activation`: CLIP's
     /// `quick_gelu` and SiLU are swish (`x · σ(alpha · x)`) with alpha 1.702 and 1.
