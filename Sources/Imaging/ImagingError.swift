@@ -24,7 +24,12 @@ public enum ImagingError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .empty(file): "\(file): the file is empty"
         case let .unknownFormat(file): "\(file): not a JPEG, PNG, BMP or GIF image (unrecognised leading bytes)"
         case let .tooLarge(file, width, height, limit):
-            "\(file): \(width)×\(height) = \(width * height) pixels exceeds the limit of \(limit) pixels"
+            // A header's sides may be any 32-bit values: their product is shown only when it fits.
+            if case let (pixels, false) = width.multipliedReportingOverflow(by: height) {
+                "\(file): \(width)×\(height) = \(pixels) pixels exceeds the limit of \(limit) pixels"
+            } else {
+                "\(file): \(width)×\(height) pixels exceeds the limit of \(limit) pixels"
+            }
         case let .truncated(file, format): "\(file): \(format.rawValue) image file is truncated"
         case let .corrupt(file, format, reason): "\(file): cannot decode \(format.rawValue): \(reason)"
         case let .unsupported(file, format, reason): "\(file): unsupported \(format.rawValue): \(reason)"

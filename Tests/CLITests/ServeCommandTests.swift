@@ -10,10 +10,12 @@ import WeightIO
 /// streamed answer reassembled equal to the plain one (greedy) and to `pdrop run`'s, OpenAI
 /// error objects with their statuses, the API key, the body limit, and SIGTERM.
 @Suite(.serialized) struct ServeCommandTests {
-    /// A running server; `stop()` sends SIGTERM and returns the exit status.
+    /// A running server; `stop()` sends SIGTERM and returns the exit status. Its stderr goes to
+    /// a file (`errorOutput` reads it), for failure messages.
     final class Server: @unchecked Sendable {
         let process = Process()
         let port: Int
+        private let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pdrop-serve-\(UUID().uuidString).log")
 
         init(_ extra: [String] = [], maxNewTokens: Int = 16) throws {
             port = Int.random(in: 20_000..<60_000)
@@ -21,7 +23,8 @@ import WeightIO
             process.arguments = ["serve", "--model", RunCommandTests.folder + "/tiny-llava-hf", "--port", "\(port)",
                                  "--max-new-tokens", "\(maxNewTokens)"] + extra
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errorFile)
             try process.run()
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {
@@ -60,6 +63,11 @@ import WeightIO
             process.waitUntilExit()
             return process.terminationStatus
         }
+
+        /// What the server wrote on stderr so far.
+        var errorOutput: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
+
+        deinit { try? FileManager.default.removeItem(at: errorFile) }
     }
 
     static func chat(stream: Bool, content: String) -> String {
@@ -135,7 +143,7 @@ import WeightIO
         let metrics = try server.call("GET", "/metrics").1
         #expect(metrics.contains("pdrop_errors_total{type=\"invalid_request_error\"} 5\n"), "\(metrics)")
         #expect(metrics.contains("pdrop_requests_total{status=\"413\"} 1\n"), "\(metrics)")
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.errorOutput)")
     }
 
     /// A non-image, a truncated image, an image over `--max-image-pixels` (the 160 × 120 sample

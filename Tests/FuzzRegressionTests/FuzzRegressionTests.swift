@@ -50,4 +50,13 @@ struct FuzzRegressionTests {
             return file == "bomb.png" && format == .png && reason.contains("17×9")
         }
     }
+
+    /// A request whose data-URL PNG declares 2641626946×4005730913 pixels: the refusal's message
+    /// multiplied the sides and trapped on the overflow; it now names the sides alone.
+    @Test func tooLargeMessageSurvivesSidesWhoseProductOverflows() {
+        let error = ImagingError.tooLarge(file: "a.png", width: 2_641_626_946, height: 4_005_730_913, limit: 1_000_000)
+        #expect(error.description == "a.png: 2641626946×4005730913 pixels exceeds the limit of 1000000 pixels")
+        #expect(ImagingError.tooLarge(file: "b.png", width: 3, height: 2, limit: 5).description
+            == "b.png: 3×2 = 6 pixels exceeds the limit of 5 pixels")
+    }
 }
