@@ -8,8 +8,8 @@
 # OpenBLAS and oneDNN (and oneDNN's OpenMP runtime) are not instrumented: under TSan they run on
 # one thread (OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1; our kernels still run on the worker
 # pool) and scripts/tsan.supp names them; scripts/lsan.supp names the system libraries whose
-# process-lifetime caches LeakSanitizer reports at exit (fontconfig, libcurl, XCTest, Foundation.
-# Process). A report is then always about our code.
+# process-lifetime caches LeakSanitizer reports at exit (fontconfig, libcurl, XCTest) and Swift's
+# weak-reference side tables, whose addresses it cannot see. A report is then about our code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitizers=("$@")
