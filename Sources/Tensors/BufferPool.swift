@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// Recycles the memory behind owned tensors, so that a steady loop — a decode step running the same
 /// layers on the same shapes — takes every activation buffer from the pool instead of from the
@@ -40,10 +39,10 @@ public final class BufferPool: Sendable {
     public let capacity: Int
     /// Buffers larger than this (a quarter of `capacity`) are never cached.
     private var largestCached: Int { capacity / 4 }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Free buffers by class, as address bit patterns (plain integers cross the lock as `Sendable`).
-    private struct State: ~Copyable {
+    private struct State: ~Copyable, Sendable {
         var free: [Int: [Int]] = [:]
         var statistics = Statistics()
     }

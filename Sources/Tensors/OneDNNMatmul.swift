@@ -1,6 +1,5 @@
 import COneDNN
 import Foundation
-import Synchronization
 
 /// bf16 × bf16 → f32 matrix products on the CPU's bf16 units through oneDNN's matmul primitive.
 ///
@@ -105,7 +104,7 @@ public enum OneDNNMatmul {
         var fallbacks = 0
     }
 
-    private static let cache = Mutex(Cache())
+    private static let cache = Locked(Cache())
 
     private static func primitive(for shape: Shape) -> Primitive? {
         if let found = cache.withLock({ $0.primitives[shape] }) { return found }

@@ -23,7 +23,7 @@ import WeightIO
             process.arguments = ["serve", "--model", RunCommandTests.folder + "/tiny-llava-hf", "--port", "\(port)",
                                  "--max-new-tokens", "\(maxNewTokens)"] + extra
             process.standardOutput = FileHandle.nullDevice
-            FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: errorFile)
             try process.run()
             let deadline = Date().addingTimeInterval(60)

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Tensors
 import Testing
 
@@ -12,7 +11,7 @@ import Testing
     @Test func everyPartRunsOnce() {
         for parts in [2, 3, 7, 64, 1000] {
             for _ in 0..<200 {
-                let runs = Mutex([Int](repeating: 0, count: parts))
+                let runs = Locked([Int](repeating: 0, count: parts))
                 Parallel.forEach(parts) { part in runs.withLock { $0[part] += 1 } }
                 let counts = runs.withLock { $0 }
                 #expect(counts.allSatisfy { $0 == 1 }, "\(parts) parts: runs \(counts)")
@@ -22,7 +21,7 @@ import Testing
 
     /// A region started from inside a part runs inline, to completion, before the outer part ends.
     @Test func nestedRegionsRunInline() {
-        let inner = Mutex([Int](repeating: 0, count: 8))
+        let inner = Locked([Int](repeating: 0, count: 8))
         Parallel.forEach(4) { outer in
             Parallel.forEach(2) { part in inner.withLock { $0[2 * outer + part] += 1 } }
         }
@@ -32,7 +31,7 @@ import Testing
     /// Regions from several threads at once each complete with their own parts.
     @Test func concurrentCallersEachCompleteTheirRegion() {
         let callers = 4, parts = 16
-        let totals = Mutex([Int](repeating: 0, count: callers))
+        let totals = Locked([Int](repeating: 0, count: callers))
         DispatchQueue.concurrentPerform(iterations: callers) { caller in
             for _ in 0..<100 {
                 Parallel.forEach(parts) { part in totals.withLock { $0[caller] += part + 1 } }
@@ -47,7 +46,7 @@ import Testing
         try #require(Parallel.workers > 1, "needs two cores")
         var spread = false
         for _ in 0..<50 where !spread {
-            let threads = Mutex(Set<UInt64>())
+            let threads = Locked(Set<UInt64>())
             Parallel.forEach(Parallel.workers) { _ in
                 let id = UInt64(pthread_self())
                 threads.withLock { _ = $0.insert(id) }
