@@ -3,13 +3,15 @@
 # -fsanitize=fuzzer-no-link,address for the C code, into .build/fuzz) and runs each target for
 # SECONDS_PER_TARGET seconds (default 30) with its dictionary, from a corpus seeded with the
 # committed fixtures and Fuzz/Regressions/TARGET, each input limited to 1 s and 512 MB. Prints
-# executions, coverage and findings per target; exits non-zero when any target crashed, leaked,
-# hung or ran out of memory (the reproducer is left in .build/fuzz-artifacts/TARGET/).
+# executions, coverage, the slowest input, peak RSS and findings per target; exits non-zero
+# when any target crashed, leaked, hung or ran out of memory (the reproducer is left in
+# .build/fuzz-artifacts/TARGET/).
 #
-#     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]
+#     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET[:SECONDS] ...]
 #
 # Targets: gguf safetensors torch json sentencepiece tokenizer-json image chat-request (all by
-# default). FUZZ_BUILD=debug builds unoptimized (a faster build, fewer executions per second).
+# default); TARGET:SECONDS gives one target its own time. FUZZ_BUILD=debug builds unoptimized
+# (a faster build, fewer executions per second).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
@@ -44,20 +46,24 @@ fi
 fuzzer=".build/fuzz/$configuration/pdrop-fuzz"
 
 failed=0
-for target in "${targets[@]}"; do
+for spec in "${targets[@]}"; do
+    target="${spec%%:*}" budget="$seconds"
+    [ "$spec" != "$target" ] && budget="${spec#*:}"
     corpus=".build/fuzz-corpus/$target" artifacts=".build/fuzz-artifacts/$target"
     mkdir -p "$corpus" "$artifacts"
     seeds "$target" | while read -r seed; do cp "$seed" "$corpus/seed-$(basename "$(dirname "$seed")")-$(basename "$seed")"; done
     dictionary=()
     [ -f "Fuzz/Dictionaries/$target.dict" ] && dictionary=(-dict="Fuzz/Dictionaries/$target.dict")
     log=".build/fuzz-$target.log"
-    "$fuzzer" "$target" "$corpus" "${dictionary[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=1 \
+    "$fuzzer" "$target" "$corpus" "${dictionary[@]}" -max_total_time="$budget" -max_len=65536 -timeout=1 \
         -rss_limit_mb=512 -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$artifacts/" > "$log" 2>&1
     status=$?
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')
     coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$')
+    slowest=$(grep -o 'stat::slowest_unit_time_sec: [0-9]*' "$log" | grep -o '[0-9]*$')
+    rss=$(grep -o 'stat::peak_rss_mb: [0-9]*' "$log" | grep -o '[0-9]*$')
     findings=$(find "$artifacts" -type f | wc -l)
-    echo "fuzz $target: ${runs:-0} executions, coverage ${coverage:-0}, $findings findings, status $status"
+    echo "fuzz $target: ${runs:-0} executions, coverage ${coverage:-0}, slowest input ${slowest:-?} s, peak RSS ${rss:-?} MB, $findings findings, status $status"
     if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ]; then
         grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 4
         failed=1

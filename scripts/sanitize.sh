@@ -17,7 +17,7 @@ sanitizers=("$@")
 
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
-export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
+export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan.supp:second_deadlock_stack=1"
 for sanitizer in "${sanitizers[@]}"; do
     case "$sanitizer" in
         address) folder=.build/asan ;;

@@ -1,6 +1,7 @@
 #include "pd_kernels.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -568,22 +569,24 @@ ATTEND_FUNCTION(bf16_avx2, uint16_t, exp_sum_avx2, __attribute__((target("avx2,f
 /* The best level this CPU runs, found once. AVX-512 needs F, BW (16-bit masked loads), VL and VNNI
  * (the quantized GEMVs' byte products) besides the AVX2 level's AVX2 + FMA + F16C (its other
  * kernels are the AVX2 ones). */
-int pd_kernels_best_level(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        int level = PD_KERNELS_SCALAR;
+static int best_level = PD_KERNELS_SCALAR;
+static pthread_once_t best_level_once = PTHREAD_ONCE_INIT;
+
+static void find_best_level(void) {
 #ifdef PD_X86
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
-            level = PD_KERNELS_AVX2;
-            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
-                && __builtin_cpu_supports("avx512vnni"))
-                level = PD_KERNELS_AVX512;
-        }
-#endif
-        cached = level;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+        best_level = PD_KERNELS_AVX2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+            && __builtin_cpu_supports("avx512vnni"))
+            best_level = PD_KERNELS_AVX512;
     }
-    return cached;
+#endif
+}
+
+int pd_kernels_best_level(void) {
+    pthread_once(&best_level_once, find_best_level);
+    return best_level;
 }
 
 static const char *const level_names[] = { "scalar", "avx2", "avx512" };
@@ -597,23 +600,27 @@ static int clamp_to_cpu(int level) {
     return level < PD_KERNELS_SCALAR ? PD_KERNELS_SCALAR : level > best ? best : level;
 }
 
-/* PDROP_KERNELS, read once: scalar, avx2 or avx512, capped at the CPU's best; unset or empty means
- * the best, and so does an unknown value (after one line on stderr). The benign race of two
- * threads filling the cache first stores the same value. */
-int pd_kernels_environment_level(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        const char *value = getenv("PDROP_KERNELS");
-        int level = PD_KERNELS_AVX512;
-        if (value != NULL && value[0] != '\0') {
-            int known = 0;
-            for (int i = PD_KERNELS_SCALAR; i <= PD_KERNELS_AVX512; i++)
-                if (strcmp(value, level_names[i]) == 0) { level = i; known = 1; }
-            if (!known) fprintf(stderr, "pdrop: PDROP_KERNELS=%s is not scalar, avx2 or avx512; using the best level\n", value);
-        }
-        cached = clamp_to_cpu(level);
+/* PDROP_KERNELS, read once (pthread_once, so that threads asking first agree and an unknown
+ * value is reported once): scalar, avx2 or avx512, capped at the CPU's best; unset or empty means
+ * the best, and so does an unknown value (after one line on stderr). */
+static int environment_level = PD_KERNELS_SCALAR;
+static pthread_once_t environment_level_once = PTHREAD_ONCE_INIT;
+
+static void read_environment_level(void) {
+    const char *value = getenv("PDROP_KERNELS");
+    int level = PD_KERNELS_AVX512;
+    if (value != NULL && value[0] != '\0') {
+        int known = 0;
+        for (int i = PD_KERNELS_SCALAR; i <= PD_KERNELS_AVX512; i++)
+            if (strcmp(value, level_names[i]) == 0) { level = i; known = 1; }
+        if (!known) fprintf(stderr, "pdrop: PDROP_KERNELS=%s is not scalar, avx2 or avx512; using the best level\n", value);
     }
-    return cached;
+    environment_level = clamp_to_cpu(level);
+}
+
+int pd_kernels_environment_level(void) {
+    pthread_once(&environment_level_once, read_environment_level);
+    return environment_level;
 }
 
 /* This thread's override: -1 follows the environment, else a level (capped at the CPU's best). */
