@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ServingTests", dependencies: ["Serving", "LLaVA", "PyramidDrop", "WeightIO"]),
         // The fuzz targets' parser entry points, and the replay of their regression inputs.
         .target(name: "FuzzTargets", dependencies: ["Tensors", "WeightIO", "Tokenizer", "Imaging", "Serving"], path: "Fuzz/Targets"),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "Imaging"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "Imaging", "Tokenizer"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WeightIO", "Imaging", "TestSupport"]),
     ]
 )

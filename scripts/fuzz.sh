@@ -58,10 +58,10 @@ for spec in "${targets[@]}"; do
     "$fuzzer" "$target" "$corpus" "${dictionary[@]}" -max_total_time="$budget" -max_len=65536 -timeout=1 \
         -rss_limit_mb=512 -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$artifacts/" > "$log" 2>&1
     status=$?
-    runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
     coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$')
-    slowest=$(grep -o 'stat::slowest_unit_time_sec: [0-9]*' "$log" | grep -o '[0-9]*$')
-    rss=$(grep -o 'stat::peak_rss_mb: [0-9]*' "$log" | grep -o '[0-9]*$')
+    slowest=$(grep -o 'stat::slowest_unit_time_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$')
     findings=$(find "$artifacts" -type f | wc -l)
     echo "fuzz $target: ${runs:-0} executions, coverage ${coverage:-0}, slowest input ${slowest:-?} s, peak RSS ${rss:-?} MB, $findings findings, status $status"
     if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ]; then

@@ -6,8 +6,11 @@
 struct BPEModel: Sendable {
     /// Token bytes → id.
     let vocab: [ArraySlice<UInt8>: Int32]
-    /// Id → token bytes (`nil` where the vocabulary skips an id).
-    let tokens: [ArraySlice<UInt8>?]
+    /// The tokens, in no particular order.
+    private let tokenList: [ArraySlice<UInt8>]
+    /// Id → index in `tokenList` (-1 where the vocabulary skips an id): 4 bytes an id rather than
+    /// a slice an id, since a file may name one large id and few tokens.
+    private let tokenIndex: [Int32]
     /// (left id << 32 | right id) → (rank << 32 | merged id).
     let merges: MergeTable
     /// Ids of single-byte tokens (ASCII characters), -1 if absent.
@@ -29,11 +32,13 @@ struct BPEModel: Sendable {
 
     /// The token of `id`, if the vocabulary has one.
     func token(of id: Int) -> ArraySlice<UInt8>? {
-        id >= 0 && id < tokens.count ? tokens[id] : nil
+        Self.token(of: id, index: tokenIndex, list: tokenList)
     }
 
-    /// The largest id the model accepts; more would mean a corrupt file, not a real vocabulary.
-    static let maximumID = 1 << 24
+    /// The largest id the model accepts: 8 times the largest vocabulary of any released model
+    /// (262,144), so that more means a corrupt file. The id tables cost 12 bytes an id up to the
+    /// largest id given (24 MiB at this limit), however few tokens the file holds.
+    static let maximumID = 1 << 21
 
     /// Reads tokenizer.json's `model` section.
     init(file: TokenizerFile) throws(TokenizerError) {
@@ -75,16 +80,21 @@ struct BPEModel: Sendable {
             vocab[ArraySlice(token)] = Int32(id)
             maxID = max(maxID, id)
         }
-        var tokens = [ArraySlice<UInt8>?](repeating: nil, count: maxID + 1)
+        var tokenList: [ArraySlice<UInt8>] = []
+        tokenList.reserveCapacity(vocab.count)
+        var tokenIndex = [Int32](repeating: -1, count: maxID + 1)
         for (token, id) in vocab {
-            if let other = tokens[Int(id)] {
-                let names = [other, token].map { "'\(String(decoding: $0, as: UTF8.self))'" }.sorted().joined(separator: " and ")
+            let other = tokenIndex[Int(id)]
+            if other >= 0 {
+                let names = [tokenList[Int(other)], token].map { "'\(String(decoding: $0, as: UTF8.self))'" }.sorted().joined(separator: " and ")
                 throw .invalidValue(path: path, field: "model.vocab", reason: "id \(id) is given to two tokens, \(names)")
             }
-            tokens[Int(id)] = token
+            tokenIndex[Int(id)] = Int32(tokenList.count)
+            tokenList.append(token)
         }
         self.vocab = vocab
-        self.tokens = tokens
+        self.tokenList = tokenList
+        self.tokenIndex = tokenIndex
 
         // Fast lookup tables for single characters and byte tokens.
         var ascii = [Int32](repeating: -1, count: 128)
@@ -122,7 +132,14 @@ struct BPEModel: Sendable {
             mergeResults.insert(merged)
         }
         self.merges = MergeTable(merges)
-        boundaries = byteFallback && !byteIDs.contains(-1) ? BoundaryTable(tokens: tokens, mergeResults: mergeResults) : nil
+        boundaries = byteFallback && !byteIDs.contains(-1) ? BoundaryTable(vocab: vocab, idCount: tokenIndex.count, mergeResults: mergeResults) { id in
+            Self.token(of: id, index: tokenIndex, list: tokenList)
+        } : nil
+    }
+
+    private static func token(of id: Int, index: [Int32], list: [ArraySlice<UInt8>]) -> ArraySlice<UInt8>? {
+        guard id >= 0 && id < index.count, index[id] >= 0 else { return nil }
+        return list[Int(index[id])]
     }
 
     /// The byte token SentencePiece uses for `byte`: `<0x0A>`.

@@ -13,17 +13,18 @@ struct BoundaryTable: Sendable {
     /// (a << 32 | b) for every pair of adjacent characters inside a merge result.
     private let joinedPairs: MergeTable
 
-    init(tokens: [ArraySlice<UInt8>?], mergeResults: Set<Int32>) {
-        var first = [UInt32](repeating: 0, count: tokens.count)
-        var last = [UInt32](repeating: 0, count: tokens.count)
-        for (id, token) in tokens.enumerated() {
-            guard let token, !token.isEmpty else { continue }
-            first[id] = UTF8Scanning.scalar(in: token, at: token.startIndex).value
-            last[id] = UTF8Scanning.scalar(in: token, endingAt: token.endIndex).value
+    /// The table of `vocab` (token → id, every id below `idCount`) whose merges produce the
+    /// tokens `mergeResults`.
+    init(vocab: [ArraySlice<UInt8>: Int32], idCount: Int, mergeResults: Set<Int32>, token: (Int) -> ArraySlice<UInt8>?) {
+        var first = [UInt32](repeating: 0, count: idCount)
+        var last = [UInt32](repeating: 0, count: idCount)
+        for (token, id) in vocab where !token.isEmpty {
+            first[Int(id)] = UTF8Scanning.scalar(in: token, at: token.startIndex).value
+            last[Int(id)] = UTF8Scanning.scalar(in: token, endingAt: token.endIndex).value
         }
         var pairs: [UInt64: UInt64] = [:]
         for id in mergeResults {
-            guard let token = tokens[Int(id)] else { continue }
+            guard let token = token(Int(id)) else { continue }
             var previous: UInt32?
             var i = token.startIndex
             while i < token.endIndex {

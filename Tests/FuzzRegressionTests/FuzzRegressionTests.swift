@@ -2,6 +2,7 @@ import Foundation
 import FuzzTargets
 import Imaging
 import Testing
+import Tokenizer
 
 /// The inputs fuzzing found (`Fuzz/Regressions/TARGET/`), replayed through the same
 /// `FuzzTarget.run` the libFuzzer executable calls: each must now come back (refused or read)
@@ -58,5 +59,17 @@ struct FuzzRegressionTests {
         #expect(error.description == "a.png: 2641626946×4005730913 pixels exceeds the limit of 1000000 pixels")
         #expect(ImagingError.tooLarge(file: "b.png", width: 3, height: 2, limit: 5).description
             == "b.png: 3×2 = 6 pixels exceeds the limit of 5 pixels")
+    }
+
+    /// A 34 KB tokenizer.json whose vocabulary gives one token the id 10,111,075: the id table,
+    /// a slice per id up to the largest, took 323 MB. Ids now stop at 2^21 (8 times the largest
+    /// released vocabulary) and the table costs 4 bytes an id.
+    @Test func vocabularyIdsBeyondTheLimitAreRefused() throws {
+        let path = Self.folder.appendingPathComponent("tokenizer-json/vocab-id-16M-oom.json").path
+        #expect {
+            try Tokenizer(tokenizerJSON: path)
+        } throws: { error in
+            "\(error)".contains("is out of range 0...2097152")
+        }
     }
 }

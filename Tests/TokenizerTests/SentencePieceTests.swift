@@ -75,7 +75,7 @@ import Testing
         let path = "\(Fixtures.folder("sentencepiece"))/converted-tokenizer.json"
         let saved = try Tokenizer(tokenizerJSON: path)
         #expect(converted.model.vocab == saved.model.vocab)
-        #expect(converted.model.tokens == saved.model.tokens)
+        #expect(saved.model.vocab.values.allSatisfy { converted.model.token(of: Int($0)) == saved.model.token(of: Int($0)) })
         let merges = try TokenizerFile(path: path).merges()
         #expect(converted.model.merges.count == merges.count)
         #expect(saved.model.merges.count == merges.count)
