@@ -5,7 +5,7 @@
 # committed fixtures and Fuzz/Regressions/TARGET, each input limited to 1 s and 512 MB. Prints
 # executions, coverage, the slowest input, peak RSS and findings per target; exits non-zero
 # when any target crashed, leaked, hung or ran out of memory (the reproducer is left in
-# .build/fuzz-artifacts/TARGET/).
+# .build/fuzz-artifacts/TARGET/DATE-TIME/).
 #
 #     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET[:SECONDS] ...]
 #
@@ -49,7 +49,8 @@ failed=0
 for spec in "${targets[@]}"; do
     target="${spec%%:*}" budget="$seconds"
     [ "$spec" != "$target" ] && budget="${spec#*:}"
-    corpus=".build/fuzz-corpus/$target" artifacts=".build/fuzz-artifacts/$target"
+    # A folder of its own for each run's findings, so that earlier ones are kept but not counted.
+    corpus=".build/fuzz-corpus/$target" artifacts=".build/fuzz-artifacts/$target/$(date +%Y%m%d-%H%M%S)"
     mkdir -p "$corpus" "$artifacts"
     seeds "$target" | while read -r seed; do cp "$seed" "$corpus/seed-$(basename "$(dirname "$seed")")-$(basename "$seed")"; done
     dictionary=()
