@@ -4,9 +4,10 @@ import Imaging
 import Testing
 import Tokenizer
 
-/// The inputs fuzzing found (`Fuzz/Regressions/TARGET/`), replayed through the same
-/// `FuzzTarget.run` the libFuzzer executable calls: each must now come back (refused or read)
-/// without a trap. What each one did before its fix is checked on its own below.
+/// The inputs fuzzing found (`Fuzz/Regressions/TARGET/`: each finding, and a few `corpus-…`
+/// inputs from the long run that reach deep into the parser), replayed through the same
+/// `FuzzTarget.run` the libFuzzer executable calls: each must come back (refused or read) without
+/// a trap. What each finding did before its fix is checked on its own below.
 struct FuzzRegressionTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions")
