@@ -9,7 +9,7 @@
 #
 #     scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET[:SECONDS] ...]
 #
-# Targets: gguf safetensors torch json sentencepiece tokenizer-json image chat-request (all by
+# Targets: gguf safetensors torch json sentencepiece tokenizer-json tokenizer-text image chat-request (all by
 # default); TARGET:SECONDS gives one target its own time. FUZZ_BUILD=debug builds unoptimized
 # (a faster build, fewer executions per second).
 set -uo pipefail
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors torch json sentencepiece tokenizer-json image chat-request)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors torch json sentencepiece tokenizer-json tokenizer-text image chat-request)
 configuration="${FUZZ_BUILD:-release}"
 
 fixtures=Tests/Fixtures
@@ -31,6 +31,7 @@ seeds() {   # the committed files a target's corpus starts from
         tokenizer-json) find "$fixtures/tokenizer" "$fixtures/llava" -name 'tokenizer.json' -size -64k | head -20 ;;
         image) find "$fixtures" \( -name '*.png' -o -name '*.jpg' -o -name '*.bmp' -o -name '*.gif' \) -size -64k | head -40 ;;
         chat-request) find Fuzz/Seeds/chat-request -type f ;;
+        tokenizer-text) find Fuzz/Seeds/tokenizer-text -type f ;;
     esac
     [ -d "Fuzz/Regressions/$1" ] && find "Fuzz/Regressions/$1" -type f
 }

@@ -24,6 +24,7 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
         return 2
     }
     target = chosen
+    chosen.prepare()
     argv[1] = argv[0]
     return pd_fuzz_run(argc - 1, argv + 1) { fuzzOneInput($0, $1) }
 }

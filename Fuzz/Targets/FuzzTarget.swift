@@ -20,10 +20,19 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case sentencepiece
     /// `Tokenizer(tokenizerJSON:)`, then an encode and decode of a text with hard cases.
     case tokenizerJSON = "tokenizer-json"
+    /// The committed LLaMA, Metaspace and Qwen2 tokenizers encoding the input as text, then
+    /// decoding it at once and streamed.
+    case tokenizerText = "tokenizer-text"
     /// `ImageDecoder.decode` under a 4-megapixel limit (JPEG, PNG, BMP, GIF by signature).
     case image
     /// `ChatCompletionRequest(body:)`, then its images' data URLs decoded as the server would.
     case chatRequest = "chat-request"
+
+    /// Builds what the target keeps for every input (the committed tokenizers), before the first
+    /// input: libFuzzer counts what an input allocates and does not free as leaked.
+    public func prepare() {
+        if self == .tokenizerText { TokenizerTargets.prepare() }
+    }
 
     /// Feeds `bytes` to the target's parser.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -34,6 +43,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .json: TextFormatTargets.json(bytes)
         case .sentencepiece: TokenizerTargets.sentencePiece(bytes)
         case .tokenizerJSON: TokenizerTargets.tokenizerJSON(bytes)
+        case .tokenizerText: TokenizerTargets.text(bytes)
         case .image: ImageTarget.decode(bytes)
         case .chatRequest: TextFormatTargets.chatRequest(bytes)
         }
