@@ -79,6 +79,29 @@ indirect enum Decoder: Sendable {
         }
     }
 
+    /// Whether the bytes `tokens` stand for (a `<0xXX>` token's byte under ByteFallback, a
+    /// byte-level token's bytes under ByteLevel, else the token's text) end inside a character,
+    /// which a later token may still complete.
+    func endsInsideCharacter(_ tokens: [[UInt8]]) -> Bool {
+        let fallback = contains { if case .byteFallback = $0 { true } else { false } }
+        let byteLevel = contains { if case .byteLevel = $0 { true } else { false } }
+        var bytes: [UInt8] = []
+        for token in tokens {
+            if fallback, let byte = Self.byteValue(token) {
+                bytes.append(byte)
+            } else if !(byteLevel && ByteLevel.appendBytes(of: token, to: &bytes)) {
+                bytes.append(contentsOf: token)
+            }
+        }
+        return UTF8Scanning.endsInsideCharacter(bytes)
+    }
+
+    /// Whether this decoder, or one in its sequence, satisfies `predicate`.
+    private func contains(_ predicate: (Decoder) -> Bool) -> Bool {
+        if case .sequence(let items) = self { return items.contains { $0.contains(predicate) } }
+        return predicate(self)
+    }
+
     /// The byte of a `<0xXX>` token (tokens of exactly six bytes, as tokenizers checks them; like
     /// Rust's `u8::from_str_radix`, a leading `+` is accepted).
     static func byteValue(_ token: [UInt8]) -> UInt8? {

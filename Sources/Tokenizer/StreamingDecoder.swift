@@ -8,8 +8,19 @@
 /// leading-space strip applies only at the very start).
 ///
 /// It keeps a short window of recent ids and decodes it each step: the window's previous text is
-/// the "prefix", and what the new decode adds beyond it is the new text.
+/// the "prefix", and what the new decode adds beyond it is the new text. Unlike `DecodeStream`,
+/// whose window grows for as long as its text ends in U+FFFD (each step re-decoding it, so a run
+/// of n replacement characters costs n² token decodes), a text withheld for more than
+/// `withheldLimit` tokens is released at the next token that ends a character, and after
+/// `4 × withheldLimit` tokens in any case. No character needs that many tokens (UTF-8 has at
+/// most four bytes), so only output that is itself a run of U+FFFD (or of bytes that never form
+/// characters) is released early; should a later byte token rewrite that run, the stream goes on
+/// as it does when a run turns invalid (`beyondPrefix`). Ids the decode drops (unknown, or
+/// special ones when skipped) are not kept in the window.
 public struct StreamingDecoder: Sendable {
+    /// The tokens a text ending in U+FFFD is withheld for before it is released at a character's end.
+    static let withheldLimit = 16
+
     private let tokenizer: Tokenizer
     private let skipSpecialTokens: Bool
     private var ids: [Int] = []
@@ -23,6 +34,7 @@ public struct StreamingDecoder: Sendable {
 
     /// Adds `id`; returns the newly completed text, or `nil` if it completes nothing yet.
     public mutating func next(_ id: Int) -> String? {
+        guard tokenizer.decodedToken(id, skipSpecialTokens: skipSpecialTokens) != nil else { return nil }
         if prefix.isEmpty && !ids.isEmpty {
             let text = decode(ids)
             if !Self.endsWithReplacement(text) {
@@ -32,7 +44,7 @@ public struct StreamingDecoder: Sendable {
         }
         ids.append(id)
         let text = decode(ids)
-        guard text.count > prefix.count && !Self.endsWithReplacement(text) else { return nil }
+        guard text.count > prefix.count && (!Self.endsWithReplacement(text) || withheldLongEnough()) else { return nil }
         let newText = beyondPrefix(text)
         let newPrefixIndex = ids.count - prefixIndex
         ids.removeFirst(prefixIndex)
@@ -49,6 +61,14 @@ public struct StreamingDecoder: Sendable {
         defer { (ids, prefix, prefixIndex) = ([], [], 0) }
         guard text.count > prefix.count else { return "" }
         return String(decoding: beyondPrefix(text), as: UTF8.self)
+    }
+
+    /// Whether the text withheld since the prefix is to be released though it ends in U+FFFD.
+    private func withheldLongEnough() -> Bool {
+        let withheld = ids.count - prefixIndex
+        guard withheld > Self.withheldLimit else { return false }
+        return withheld > 4 * Self.withheldLimit
+            || !tokenizer.decodeEndsInsideCharacter(ids.suffix(4), skipSpecialTokens: skipSpecialTokens)
     }
 
     /// What the window's `text` holds beyond the text already returned.

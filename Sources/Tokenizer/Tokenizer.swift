@@ -234,12 +234,24 @@ public final class Tokenizer: Sendable {
         var tokens: [[UInt8]] = []
         tokens.reserveCapacity(ids.count)
         for id in ids {
-            guard let token = tokenBytes(of: id) else { continue }
-            if skipSpecialTokens && addedVocabulary.specialContents.contains(token[...]) { continue }
-            tokens.append(token)
+            if let token = decodedToken(id, skipSpecialTokens: skipSpecialTokens) { tokens.append(token) }
         }
         guard let decoder else { return Array(tokens.joined(separator: [UInt8(ascii: " ")])) }
         return Array(decoder.decodeChain(tokens).joined())
+    }
+
+    /// The token `decodeBytes` passes to the decoder for `id`: `nil` for an id outside the
+    /// vocabulary, or a special token when those are skipped.
+    func decodedToken(_ id: Int, skipSpecialTokens: Bool) -> [UInt8]? {
+        guard let token = tokenBytes(of: id) else { return nil }
+        return skipSpecialTokens && addedVocabulary.specialContents.contains(token[...]) ? nil : token
+    }
+
+    /// Whether the text of `ids` (the last few of a window) ends inside a character that a later
+    /// token may complete (see `Decoder.endsInsideCharacter`); never for a file without a decoder.
+    func decodeEndsInsideCharacter(_ ids: ArraySlice<Int>, skipSpecialTokens: Bool) -> Bool {
+        guard let decoder else { return false }
+        return decoder.endsInsideCharacter(ids.compactMap { decodedToken($0, skipSpecialTokens: skipSpecialTokens) })
     }
 
     /// A decoder for streaming generation: feed it ids one at a time.

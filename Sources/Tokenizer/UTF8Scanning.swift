@@ -8,6 +8,17 @@ enum UTF8Scanning {
         lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
     }
 
+    /// Whether `bytes` end with the start of a character: a lead byte followed by fewer
+    /// continuation bytes than it declares, so that more bytes may still complete it.
+    static func endsInsideCharacter(_ bytes: [UInt8]) -> Bool {
+        var trailing = 0
+        for byte in bytes.reversed().prefix(4) {
+            if byte & 0xC0 != 0x80 { return byte >= 0xC0 && scalarLength(lead: byte) > trailing + 1 }
+            trailing += 1
+        }
+        return false
+    }
+
     /// The scalar starting at `i` and its length in bytes.
     @inline(__always)
     static func scalar<C: RandomAccessCollection<UInt8>>(in bytes: C, at i: C.Index) -> (value: UInt32, length: Int) {

@@ -63,6 +63,48 @@ import Tensors
         #expect(stream.finish() == "��")
     }
 
+    /// A run of U+FFFD (here 60 of them, as 180 byte tokens) is released once withheld for
+    /// `withheldLimit` tokens, not kept in a window that grows (and is re-decoded) to its end, and
+    /// the pieces still add up to the whole decode; with a character split at the end as well.
+    /// (Only bytes that turn the whole run invalid — ByteFallback then shows every byte of it as
+    /// U+FFFD, where `DecodeStream` would raise InvalidPrefix had it released any — break that.)
+    /// (Fuzzing found it: 182 bytes of 0xFF, `Fuzz/Regressions/tokenizer-text/fffd-run-quadratic-stream.txt`,
+    /// took over a second to stream through the three tokenizers under ASan.)
+    @Test func aRunOfReplacementCharactersIsReleasedEarly() throws {
+        let tokenizer = try legacy()
+        let the = try #require(tokenizer.id(of: "▁the"))
+        let run = try byteIDs(tokenizer, String(repeating: "\u{FFFD}", count: 60))
+        let grin = try byteIDs(tokenizer, "😀")
+        for ids in [run + [the], run, run + [the] + grin.prefix(2), [the] + run] {
+            var stream = tokenizer.streamingDecoder()
+            let pieces = ids.map { stream.next($0) }
+            let first = try #require(pieces.firstIndex { $0 != nil }, "\(ids.count) ids")
+            #expect(first <= StreamingDecoder.withheldLimit + 1)
+            #expect(pieces.compactMap { $0 }.joined() + stream.finish() == tokenizer.decode(ids))
+        }
+        // Lead bytes that never get their continuation: every token ends inside a character, and
+        // the run is released after 4 × withheldLimit tokens all the same.
+        let leads = Array(repeating: try #require(tokenizer.id(of: "<0xC3>")), count: 80)
+        var stream = tokenizer.streamingDecoder()
+        let pieces = leads.map { stream.next($0) }
+        #expect(pieces.firstIndex { $0 != nil } == 4 * StreamingDecoder.withheldLimit)
+        #expect(pieces.compactMap { $0 }.joined() + stream.finish() == tokenizer.decode(leads))
+    }
+
+    /// Ids the decode drops (special tokens when skipped, ids outside the vocabulary) release nothing
+    /// and change nothing around them.
+    @Test func droppedIdsLeaveTheStreamAsItWas() throws {
+        let tokenizer = try legacy()
+        let the = try #require(tokenizer.id(of: "▁the"))
+        let eos = try #require(tokenizer.id(of: "</s>"))
+        let grin = try byteIDs(tokenizer, "😀")
+        let ids = [the, grin[0], eos, grin[1], 1 << 40, grin[2], eos, grin[3], the]
+        var stream = tokenizer.streamingDecoder()
+        let pieces = ids.map { stream.next($0) }
+        #expect(pieces == ["the", nil, nil, nil, nil, nil, nil, "😀", " the"])
+        #expect(pieces.compactMap { $0 }.joined() == tokenizer.decode(ids))
+    }
+
     /// Swift's `==` on strings is canonical equivalence; the vocabulary must not be.
     @Test func canonicallyEquivalentTokensStayDistinct() throws {
         let tokenizer = try legacy()
